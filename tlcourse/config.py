@@ -1,0 +1,48 @@
+"""Profiles, paths and the one switch that sizes every notebook: TLCOURSE_PROFILE."""
+import os
+from pathlib import Path
+
+PROFILES = ("smoke", "default", "full")
+
+
+def profile():
+    """The active profile: TLCOURSE_PROFILE, or 'default' when unset."""
+    name = os.environ.get("TLCOURSE_PROFILE", "default").strip().lower() or "default"
+    if name not in PROFILES:
+        raise ValueError(f"TLCOURSE_PROFILE={name!r} is not a profile; use one of {', '.join(PROFILES)}")
+    return name
+
+
+def pick(smoke, default, full=None):
+    """Choose a size by profile, e.g. epochs = pick(smoke=1, default=3, full=10).
+
+    Writing all three values in the notebook keeps the sizes visible to the learner.
+    `full` falls back to `default` when not given.
+    """
+    return {"smoke": smoke, "default": default, "full": default if full is None else full}[profile()]
+
+
+def cache_dir():
+    """Where prepared data and checkpoints live: TLCOURSE_CACHE, default ~/.cache/tlcourse."""
+    path = Path(os.environ.get("TLCOURSE_CACHE", Path.home() / ".cache" / "tlcourse")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def repo_root():
+    """The course checkout (the folder holding pyproject.toml and notebooks/).
+
+    Found from the package location (editable install), else from the working directory upwards.
+    """
+    candidates = [Path(__file__).resolve().parents[1], *Path.cwd().resolve().parents, Path.cwd().resolve()]
+    for folder in candidates:
+        if (folder / "pyproject.toml").exists() and (folder / "notebooks").is_dir():
+            return folder
+    return Path.cwd().resolve()
+
+
+def build_dir():
+    """build/ at the repository root, whatever the working directory (a notebook runs in notebooks/)."""
+    path = repo_root() / "build"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

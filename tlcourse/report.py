@@ -1,0 +1,74 @@
+"""tlcourse.report: what each notebook measured, in build/metrics.json, and the course report."""
+import json
+import math
+
+from tlcourse.config import build_dir, profile
+
+
+def metrics_path():
+    return build_dir() / "metrics.json"
+
+
+def read():
+    path = metrics_path()
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def write(all_metrics):
+    path = metrics_path()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(all_metrics, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def record(notebook, metrics):
+    """Merge flat metrics such as {'accuracy/tfidf/8': 0.54} into build/metrics.json under `notebook`.
+
+    notebook: the notebook's stem ('03_bert_text_classification') or its path.
+    """
+    stem = str(notebook).rsplit("/", 1)[-1].removesuffix(".ipynb")
+    for key, value in metrics.items():
+        if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
+            raise ValueError(f"metric {key!r}={value!r}: keys are strings, values finite numbers")
+    all_metrics = read()
+    entry = all_metrics.setdefault(stem, {})
+    entry["profile"] = profile()
+    entry.setdefault("metrics", {}).update({k: float(v) for k, v in metrics.items()})
+    write(all_metrics)
+    return entry
+
+
+def set_run(notebook, wall_seconds, status, run_profile):
+    """Used by the course command: how long a notebook took and whether it ran to the end."""
+    all_metrics = read()
+    entry = all_metrics.setdefault(notebook, {})
+    entry.update({"wall_seconds": round(wall_seconds, 1), "status": status, "profile": run_profile})
+    entry.setdefault("metrics", {})
+    write(all_metrics)
+
+
+def table(all_metrics=None):
+    """A markdown table: one row per notebook, with status, time and a few of its metrics."""
+    all_metrics = read() if all_metrics is None else all_metrics
+    lines = ["| notebook | profile | status | seconds | metrics |", "|---|---|---|---:|---|"]
+    for stem, entry in sorted(all_metrics.items()):
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in list(entry.get("metrics", {}).items())[:6])
+        more = len(entry.get("metrics", {})) - 6
+        shown += f" (+{more} more)" if more > 0 else ""
+        lines.append(f"| {stem} | {entry.get('profile', '')} | {entry.get('status', '')} | "
+                     f"{entry.get('wall_seconds', '')} | {shown} |")
+    return "\n".join(lines)
+
+
+def write_report():
+    """build/report.md: the table, then every metric of every notebook."""
+    all_metrics = read()
+    parts = ["# Course report", "", table(all_metrics), ""]
+    for stem, entry in sorted(all_metrics.items()):
+        if entry.get("metrics"):
+            parts += [f"## {stem}", "", "| metric | value |", "|---|---:|"]
+            parts += [f"| {k} | {v:.4g} |" for k, v in sorted(entry["metrics"].items())] + [""]
+    path = build_dir() / "report.md"
+    path.write_text("\n".join(parts))
+    return path
