@@ -29,7 +29,7 @@ def execute(path, timeout):
         client.execute()
         ok = True
     except CellExecutionError as error:
-        print(str(error).strip().splitlines()[-1])
+        print(f"{error.ename}: {error.evalue}", end=" ")
         ok = False
     return ok, time.perf_counter() - started, notebook
 

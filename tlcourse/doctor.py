@@ -3,6 +3,7 @@ import importlib.metadata
 import os
 import shutil
 import sys
+from pathlib import Path
 
 PACKAGES = ["torch", "transformers", "datasets", "accelerate", "peft", "tokenizers", "safetensors",
             "scikit-learn", "matplotlib", "tqdm", "ipywidgets", "jupyterlab", "nbval", "pytest",
@@ -18,6 +19,11 @@ def memory_gb():
         return None
 
 
+def short(path):
+    """A path with the environment and home folders abbreviated, so output carries no machine paths."""
+    return str(path).replace(sys.prefix, "<python env>", 1).replace(str(Path.home()), "~", 1)
+
+
 def checks():
     """Yield (ok, what, fix) for each requirement."""
     from tlcourse import data, models
@@ -31,9 +37,9 @@ def checks():
             yield False, f"{name} not installed", "make setup   (or: pip install -e .)"
     for name in data.DATASETS:
         ok, where = data.source_status(name)
-        yield ok, f"data {name}: {'source ' + where if ok else 'source missing'}", where
+        yield ok, f"data {name}: {'source ' + short(where) if ok else 'source missing'}", where
     try:
-        yield True, f"model minilm: {models.minilm_path()}", ""
+        yield True, f"model minilm: {short(models.minilm_path())}", ""
     except models.ModelNotAvailable as error:
         yield False, "model minilm missing", str(error).splitlines()[-1]
     try:
@@ -43,7 +49,7 @@ def checks():
     except ImportError:
         yield False, "device: torch missing", "make setup"
     free = shutil.disk_usage(cache_dir()).free / 2**30
-    yield free >= MIN_FREE_DISK_GB, f"free disk {free:.1f} GB at {cache_dir()}", \
+    yield free >= MIN_FREE_DISK_GB, f"free disk {free:.1f} GB at {short(cache_dir())}", \
         f"free {MIN_FREE_DISK_GB} GB or set TLCOURSE_CACHE to a larger disk"
     memory = memory_gb()
     yield memory is None or memory >= MIN_MEMORY_GB, f"memory {memory:.1f} GB" if memory else "memory unknown", \

@@ -37,6 +37,15 @@ def set_offline():
         hub.HF_HUB_OFFLINE = True
 
 
+def quiet_library_progress_bars():
+    """No 'Loading weights' bars from the libraries: notebook output keeps what the lesson shows."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
+
+
 def is_offline():
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -70,6 +79,7 @@ def setup(profile=None, seed=0, threads=None, verbose=True):
     profile = active_profile()
     if not is_offline() and not hub_reachable():
         set_offline()  # no network: fail fast instead of retrying the hub for 30-50 s
+    quiet_library_progress_bars()
     import torch
 
     seed_everything(seed)
