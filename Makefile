@@ -9,7 +9,7 @@ setup: .venv/.installed
 course: setup
 	$(PY) -m tlcourse course
 test: setup
-	$(OFFLINE) TLCOURSE_PROFILE=smoke $(PY) -m pytest
+	$(OFFLINE) TLCOURSE_PROFILE=smoke TLCOURSE_BUILD_DIR=build/smoke $(PY) -m pytest
 lab: setup
 	$(PY) -m jupyter lab notebooks/
 doctor: setup

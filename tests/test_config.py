@@ -21,7 +21,10 @@ def test_unknown_profile_is_a_clear_error(monkeypatch):
 
 
 def test_build_dir_is_at_the_repository_root_whatever_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("TLCOURSE_BUILD_DIR", raising=False)
     root = config.repo_root()
     monkeypatch.chdir(tmp_path)
     assert config.build_dir() == root / "build"
     assert (root / "pyproject.toml").exists()
+    monkeypatch.setenv("TLCOURSE_BUILD_DIR", "build/smoke")  # what make test uses, also from notebooks/
+    assert config.build_dir() == root / "build" / "smoke"

@@ -42,7 +42,10 @@ def repo_root():
 
 
 def build_dir():
-    """build/ at the repository root, whatever the working directory (a notebook runs in notebooks/)."""
-    path = repo_root() / "build"
+    """build/ at the repository root, whatever the working directory (a notebook runs in notebooks/).
+
+    TLCOURSE_BUILD_DIR overrides it: `make test` writes its smoke-profile metrics to build/smoke/.
+    """
+    path = repo_root() / os.environ.get("TLCOURSE_BUILD_DIR", "build")  # a relative path is from the root
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -40,6 +40,7 @@ def set_offline():
 def quiet_library_progress_bars():
     """No 'Loading weights' bars from the libraries: notebook output keeps what the lesson shows."""
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
     if "transformers" in sys.modules:
         sys.modules["transformers"].utils.logging.disable_progress_bar()
     if "datasets" in sys.modules:
