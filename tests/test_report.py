@@ -8,6 +8,7 @@ from tlcourse import config, report
 @pytest.fixture
 def build(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    monkeypatch.delenv("TLCOURSE_BUILD_DIR", raising=False)
     monkeypatch.setenv("TLCOURSE_PROFILE", "smoke")
     return tmp_path / "build"
 
