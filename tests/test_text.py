@@ -36,3 +36,70 @@ def test_pretrain_mlm_saves_a_checkpoint_that_loads_back(tmp_path):
     reloaded = BertForMaskedLM.from_pretrained(tmp_path / "own")
     assert reloaded.config.vocab_size == 500
     assert AutoTokenizer.from_pretrained(tmp_path / "own").mask_token == "[MASK]"
+
+
+def test_label_budget_is_nested_and_balanced():
+    import numpy as np
+
+    labels = np.repeat([0, 1, 2], [50, 20, 9])
+    small, large = text.label_budget(labels, 5), text.label_budget(labels, 8)
+    assert np.bincount(labels[small]).tolist() == [5, 5, 5]
+    assert np.bincount(labels[large]).tolist() == [8, 8, 8]
+    assert set(small) <= set(large)
+    assert len(text.label_budget(labels, None)) == len(labels)
+    assert np.bincount(labels[text.label_budget(labels, 10)]).tolist() == [10, 10, 9]  # a class with fewer: all of it
+
+
+def test_mean_pool_ignores_padding_and_normalises():
+    import torch
+
+    hidden = torch.tensor([[[1.0, 0.0], [3.0, 4.0], [100.0, 100.0]]])
+    pooled = text.mean_pool(hidden, torch.tensor([[1, 1, 0]]))  # mean of the first two = (2, 2)
+    assert torch.allclose(pooled, torch.tensor([[2.0, 2.0]]) / 8 ** 0.5)
+
+
+def tiny_encoder_and_tokenizer():
+    import torch
+    from transformers import BertModel
+
+    topics = data.load("wiki_topics")["train"]
+    tokenizer = text.train_tokenizer(topics["text"][:200], vocab_size=400, max_length=32)
+    torch.manual_seed(0)
+    encoder = BertModel(text.small_bert_config(tokenizer, layers=1, hidden=32, heads=1, max_length=32),
+                        add_pooling_layer=False)
+    return encoder, tokenizer, topics
+
+
+def test_fine_tune_starts_from_the_probe_and_trains():
+    import numpy as np
+    import torch
+    from transformers import DataCollatorWithPadding
+
+    from tlcourse import evaluate
+
+    encoder, tokenizer, topics = tiny_encoder_and_tokenizer()
+    train = topics.select(text.label_budget(topics["label"], 3))
+    features = text.embed(encoder, tokenizer, train["text"], max_length=32)
+    probe = text.linear_probe(features, train["label"])
+    model = text.MeanPoolClassifier(encoder, 11)
+    with torch.no_grad():
+        model.head.weight.copy_(torch.as_tensor(probe.coef_))
+        model.head.bias.copy_(torch.as_tensor(probe.intercept_))
+    tokens = text.classification_tokens(train, tokenizer, max_length=32)
+    logits, labels = evaluate.predict(model, tokens, DataCollatorWithPadding(tokenizer))
+    assert np.allclose(logits, probe.decision_function(features), atol=1e-4)  # LP-FT starts as the probe
+
+    before = [p.detach().clone() for p in encoder.parameters()]
+    tuned, history = text.fine_tune(encoder, tokenizer, train, 11, probe=probe, max_length=32, epochs=2,
+                                    plot=False, progress=False)
+    assert len(history.epochs) == 2 and np.isfinite(history.last["train_loss"])
+    assert any(not torch.equal(a, b) for a, b in zip(before, tuned.encoder.parameters()))
+
+
+def test_fine_tune_refuses_a_budget_missing_a_class():
+    import pytest
+
+    encoder, tokenizer, topics = tiny_encoder_and_tokenizer()
+    train = topics.filter(lambda row: row["label"] < 5).select(range(30))
+    with pytest.raises(ValueError, match="needs examples"):
+        text.fine_tune(encoder, tokenizer, train, 11, max_length=32, epochs=1, plot=False, progress=False)

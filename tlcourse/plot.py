@@ -30,7 +30,8 @@ def curves(history, ax=None):
         loss_ax.plot([e["epoch"] * steps_per_epoch for e in eval_epochs], [e["eval_loss"] for e in eval_epochs],
                      "o-", label="eval (epoch end)")
     loss_ax.set(xlabel="step", ylabel="loss", title="loss")
-    loss_ax.legend()
+    if loss_ax.get_legend_handles_labels()[0]:
+        loss_ax.legend()
     accuracy = [e for e in history.epochs if "eval_accuracy" in e]
     if accuracy:
         metric_ax.plot([e["epoch"] for e in accuracy], [e["eval_accuracy"] for e in accuracy], "o-")

@@ -2,6 +2,8 @@
 tokenized datasets, a small BERT config, and notebook 02's pretraining recipe as one function."""
 import time
 
+import torch
+
 from tlcourse.config import pick
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -51,7 +53,6 @@ def pretraining_sizes():
 
 def pretrain_mlm(save_to, sizes=None, seed=0):
     """Notebook 02's recipe in one call: tokenizer, small BERT, MLM pretraining with fit, save_pretrained."""
-    import torch
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
 
     from tlcourse import data
@@ -72,3 +73,92 @@ def pretrain_mlm(save_to, sizes=None, seed=0):
     model.save_pretrained(save_to)
     tokenizer.save_pretrained(save_to)
     return model, tokenizer, history, time.perf_counter() - started
+
+
+# ------------------------------------------------------------------ notebook 03: classification by transfer
+def label_budget(labels, per_class, seed=0):
+    """Indices of `per_class` examples of each label (all of them for None), sorted.
+
+    The picks are nested: the 8 per class are the first 8 of the 32, so budgets differ only in size."""
+    import numpy as np
+
+    labels, rng = np.asarray(labels), np.random.default_rng(seed)
+    picked = [rng.permutation(np.flatnonzero(labels == label))[:per_class] for label in np.unique(labels)]
+    return np.sort(np.concatenate(picked))
+
+
+def mean_pool(hidden_states, attention_mask):
+    """Average of the token vectors, padding left out, L2-normalised: how all-MiniLM-L6-v2 was trained."""
+    mask = attention_mask.unsqueeze(-1).to(hidden_states.dtype)
+    pooled = (hidden_states * mask).sum(1) / mask.sum(1).clamp(min=1)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def embed(encoder, tokenizer, texts, max_length=32, batch_size=64):
+    """Frozen sentence embeddings (numpy, one row per text) from a transformers encoder."""
+    import numpy as np
+
+    encoder.eval()
+    rows = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(list(texts[start:start + batch_size]), truncation=True, max_length=max_length,
+                              padding=True, return_tensors="pt").to(encoder.device)
+            hidden = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+            rows.append(mean_pool(hidden, batch["attention_mask"]).float().cpu().numpy())
+    return np.concatenate(rows)
+
+
+class MeanPoolClassifier(torch.nn.Module):
+    """A pretrained encoder, mean pooling, one linear layer: logits for `num_labels` classes."""
+
+    def __init__(self, encoder, num_labels):
+        super().__init__()
+        self.encoder = encoder
+        self.head = torch.nn.Linear(encoder.config.hidden_size, num_labels)
+
+    def forward(self, input_ids, attention_mask, labels=None, **unused):
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        logits = self.head(mean_pool(hidden, attention_mask))
+        loss = None if labels is None else torch.nn.functional.cross_entropy(logits, labels)
+        return {"loss": loss, "logits": logits}
+
+
+def classification_tokens(dataset, tokenizer, max_length=32):
+    """input_ids, attention_mask and label per text (truncated, not padded: the collator pads each batch)."""
+    def encode(batch):
+        return tokenizer(batch["text"], truncation=True, max_length=max_length)
+
+    return dataset.map(encode, batched=True, remove_columns=[c for c in dataset.column_names if c != "label"])
+
+
+def linear_probe(features, labels, C=10.0):
+    """Logistic regression on frozen features: the linear probe."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=3000).fit(features, labels)
+
+
+def fine_tune(encoder, tokenizer, train, num_labels, probe=None, *, max_length=32, epochs=4, batch_size=16,
+              lr_encoder=1e-4, lr_head=1e-3, seed=0, **fit_kwargs):
+    """Notebook 03's recipe, LP-FT: fit a linear probe on frozen mean-pooled features, start the head from it,
+    then fine-tune everything, the head at a 10x higher learning rate. `train` has text and label columns.
+    Returns (MeanPoolClassifier, History)."""
+    from transformers import DataCollatorWithPadding
+
+    from tlcourse.train import fit
+
+    if probe is None:
+        probe = linear_probe(embed(encoder, tokenizer, train["text"], max_length), train["label"])
+    if list(probe.classes_) != list(range(num_labels)):
+        raise ValueError(f"the probe saw classes {list(probe.classes_)}; every one of the {num_labels} needs examples")
+    torch.manual_seed(seed)
+    model = MeanPoolClassifier(encoder, num_labels)
+    with torch.no_grad():
+        model.head.weight.copy_(torch.as_tensor(probe.coef_))
+        model.head.bias.copy_(torch.as_tensor(probe.intercept_))
+    optimizer = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": lr_encoder},
+                                   {"params": model.head.parameters(), "lr": lr_head}], weight_decay=0.01)
+    history = fit(model, classification_tokens(train, tokenizer, max_length), epochs=epochs, batch_size=batch_size,
+                  optimizer=optimizer, collate_fn=DataCollatorWithPadding(tokenizer), seed=seed, **fit_kwargs)
+    return model, history
