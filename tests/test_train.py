@@ -72,3 +72,9 @@ def test_gradient_accumulation_runs_fewer_optimizer_steps(tmp_path):
     history = fit(model, toy_data(), None, gradient_accumulation_steps=2, log_every=1, **options(tmp_path))
     assert len(history.steps) == 3 * 6
     assert history.epochs[-1]["train_loss"] < history.epochs[0]["train_loss"]
+
+
+def test_fits_in_one_process_may_use_different_precisions():
+    first = fit(new_model(), toy_data(), epochs=1, progress=False, plot=False)
+    second = fit(new_model(), toy_data(), epochs=1, progress=False, plot=False, mixed_precision="bf16")
+    assert first.last["train_loss"] > 0 and second.last["train_loss"] > 0

@@ -85,11 +85,13 @@ def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, 
     Returns a History; the model is trained in place.
     """
     from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
     from accelerate.utils import DataLoaderConfiguration, set_seed
     from transformers import get_linear_schedule_with_warmup
 
     from tlcourse.plot import LivePlot
 
+    AcceleratorState._reset_state()  # accelerate keeps one global state: let each fit pick its own precision
     accelerator = Accelerator(gradient_accumulation_steps=gradient_accumulation_steps,
                               mixed_precision=mixed_precision,
                               dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed))
