@@ -39,10 +39,7 @@ def cls_model(checkpoint, train, tokenizer, max_length, head):
         with torch.inference_mode():
             model.eval()
             features = model.bert(**collate(list(tokens))).pooler_output.numpy()
-        probe = text.linear_probe(features, train["label"])
-        with torch.no_grad():
-            model.classifier.weight.copy_(torch.as_tensor(probe.coef_))
-            model.classifier.bias.copy_(torch.as_tensor(probe.intercept_))
+        text.start_head_from_probe(model.classifier, text.linear_probe(features, train["label"]))
     return model
 
 

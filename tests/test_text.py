@@ -82,9 +82,7 @@ def test_fine_tune_starts_from_the_probe_and_trains():
     features = text.embed(encoder, tokenizer, train["text"], max_length=32)
     probe = text.linear_probe(features, train["label"])
     model = text.MeanPoolClassifier(encoder, 11)
-    with torch.no_grad():
-        model.head.weight.copy_(torch.as_tensor(probe.coef_))
-        model.head.bias.copy_(torch.as_tensor(probe.intercept_))
+    text.start_head_from_probe(model.head, probe)
     tokens = text.classification_tokens(train, tokenizer, max_length=32)
     logits, labels = evaluate.predict(model, tokens, DataCollatorWithPadding(tokenizer))
     assert np.allclose(logits, probe.decision_function(features), atol=1e-4)  # LP-FT starts as the probe

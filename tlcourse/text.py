@@ -139,6 +139,16 @@ def linear_probe(features, labels, C=10.0):
     return LogisticRegression(C=C, max_iter=3000).fit(features, labels)
 
 
+def start_head_from_probe(head, probe):
+    """Copy a fitted logistic regression into a torch.nn.Linear head: the model then starts as the probe."""
+    if list(probe.classes_) != list(range(head.out_features)):
+        raise ValueError(f"the probe saw classes {list(probe.classes_)}; "
+                         f"every one of the {head.out_features} needs examples")
+    with torch.no_grad():
+        head.weight.copy_(torch.as_tensor(probe.coef_))
+        head.bias.copy_(torch.as_tensor(probe.intercept_))
+
+
 def fine_tune(encoder, tokenizer, train, num_labels, probe=None, *, max_length=32, epochs=4, batch_size=16,
               lr_encoder=1e-4, lr_head=1e-3, seed=0, **fit_kwargs):
     """Notebook 03's recipe, LP-FT: fit a linear probe on frozen mean-pooled features, start the head from it,
@@ -150,13 +160,9 @@ def fine_tune(encoder, tokenizer, train, num_labels, probe=None, *, max_length=3
 
     if probe is None:
         probe = linear_probe(embed(encoder, tokenizer, train["text"], max_length), train["label"])
-    if list(probe.classes_) != list(range(num_labels)):
-        raise ValueError(f"the probe saw classes {list(probe.classes_)}; every one of the {num_labels} needs examples")
     torch.manual_seed(seed)
     model = MeanPoolClassifier(encoder, num_labels)
-    with torch.no_grad():
-        model.head.weight.copy_(torch.as_tensor(probe.coef_))
-        model.head.bias.copy_(torch.as_tensor(probe.intercept_))
+    start_head_from_probe(model.head, probe)
     optimizer = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": lr_encoder},
                                    {"params": model.head.parameters(), "lr": lr_head}], weight_decay=0.01)
     history = fit(model, classification_tokens(train, tokenizer, max_length), epochs=epochs, batch_size=batch_size,
