@@ -14,7 +14,8 @@ def main(argv=None):
     manifest = data_commands.add_parser("manifest", help="maintainers: recompute data/manifest.json")
     manifest.add_argument("names", nargs="*")
     commands.add_parser("doctor", help="check the installation: one [OK]/[FAIL] line per requirement")
-    course = commands.add_parser("course", help="run every notebook in place and write build/report.md")
+    course = commands.add_parser("course", help="run every notebook and write build/report.md (default profile: "
+                                 "in place; smoke and full: into build/PROFILE/, with their own report)")
     course.add_argument("names", nargs="*", help="run only notebooks whose file name contains one of these")
     course.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
     course.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
@@ -46,7 +47,11 @@ def main(argv=None):
     if args.command == "course":
         from tlcourse import course
 
-        return 0 if course.run(args.profile, args.names, args.timeout) else 1
+        try:
+            return 0 if course.run(args.profile, args.names, args.timeout) else 1
+        except KeyboardInterrupt:  # between notebooks; the report is written all the same
+            print("\ninterrupted", file=sys.stderr)
+            return 130
     from tlcourse import report
 
     print(report.table())

@@ -1,5 +1,11 @@
-"""python -m tlcourse course: prepare the data, run every notebook in place, write the course report."""
+"""python -m tlcourse course: prepare the data, run every notebook in place, write the course report.
+
+A notebook that fails (an error in a cell, a cell past the timeout, a kernel that dies) is reported as
+FAILED with the reason, its partial run is kept in build/failed/, and the next notebook still runs;
+build/report.md and build/metrics.json are written whatever happened.
+"""
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -15,53 +21,130 @@ def notebooks(names=()):
     return found
 
 
-def execute(path, timeout):
-    """Run one notebook top to bottom in a fresh python3 kernel; return (ok, seconds, the notebook)."""
+INTERRUPTED = "interrupted: the runner got SIGINT or SIGTERM (Ctrl-C, a time limit) and shut the kernel down"
+
+
+def _exit_reason(process):
+    """How a dead kernel process ended, in words (None if unknown)."""
+    if process is None or process.poll() is None:
+        return None
+    code = process.returncode
+    if code < 0:
+        name = signal.Signals(-code).name
+        return f"killed by {name}" + (" (out of memory, or another process killed it)" if name == "SIGKILL" else "")
+    return f"exit status {code}"
+
+
+def execute(path, timeout, log):
+    """Run one notebook top to bottom in a fresh python3 kernel; its own stdout and stderr go to `log`.
+
+    Returns (reason, seconds, notebook): reason is None when every cell ran, else why the run stopped;
+    the notebook holds the outputs of the cells that ran.
+    """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = nbformat.read(path, as_version=4)
+    running = {"cell": None, "process": None}
+
+    def on_start(**_):  # keep the kernel's process, to tell later how it ended
+        running["process"] = getattr(client.km.provisioner, "process", None)
+
+    def on_cell(cell_index, **_):
+        running["cell"] = cell_index
+
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            on_notebook_start=on_start, on_cell_execute=on_cell)
     started = time.perf_counter()
+    reason = None
     try:
-        client.execute()
-        ok = True
+        with open(log, "w") as output:
+            client.execute(stdout=output, stderr=output)
     except CellExecutionError as error:
-        print(f"{error.ename}: {error.evalue}", end=" ")
-        ok = False
-    return ok, time.perf_counter() - started, notebook
+        reason = f"{error.ename}: {error.evalue}".strip().splitlines()[0][:300]
+    except CellTimeoutError:
+        reason = f"a cell ran longer than the {timeout} s timeout"
+    except DeadKernelError:
+        time.sleep(0.5)  # let the process be reaped
+        how = _exit_reason(running["process"])
+        reason = "the kernel died" + (f": {how}" if how else "")
+    except Exception as error:  # e.g. nbclient's second clean-up after an interrupt (AssertionError)
+        reason = f"the run stopped: {type(error).__name__}: {error}"
+    finally:
+        process = running["process"]
+        if process is not None and process.poll() is None:  # never leave a kernel running behind us
+            process.kill()
+    # On SIGINT/SIGTERM nbclient shuts the kernel down itself, then reports "Kernel died": say what happened
+    if getattr(client, "_async_cleanup_kernel_future", None) is not None:
+        reason = INTERRUPTED
+    if reason and running["cell"] is not None:
+        reason = f"cell {running['cell']}: {reason}"
+    return reason, time.perf_counter() - started, notebook
+
+
+def run_notebooks(paths, profile, timeout):
+    """Execute each notebook and record its run. The default profile's runs are written in place (they are
+    the outputs the course is read with); other profiles' go to build/<profile>/executed/; a failed run
+    is kept in build/failed/. Returns {stem: reason} for the notebooks that failed (empty when all ran).
+    """
+    import nbformat
+
+    failures = {}
+    for number, path in enumerate(paths, 1):
+        stem = path.stem if path.parent.name != "solutions" else f"solutions/{path.stem}"
+        print(f"[{number}/{len(paths)}] {stem} ...", end=" ", flush=True)
+        log = build_dir() / "logs" / f"{stem}.log"  # the kernel's own messages (warnings, crashes)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        reason, seconds, notebook = execute(path, timeout, log)
+        if reason is None:
+            written = path if profile == "default" else build_dir() / "executed" / f"{stem}.ipynb"
+            written.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, written)
+            print(f"ok in {seconds:.0f} s", flush=True)
+        else:
+            failed = build_dir() / "failed" / path.name
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, failed)
+            failures[stem] = reason
+            print(f"FAILED in {seconds:.0f} s: {reason}\n    partial run kept in {_shown(failed)}, "
+                  f"kernel log in {_shown(log)}", flush=True)
+        report.set_run(stem, seconds, "ok" if reason is None else f"FAILED: {reason}", profile)
+        if reason and reason.endswith(INTERRUPTED):
+            print("the run was interrupted: the remaining notebooks are not run", flush=True)
+            break
+    return failures
 
 
 def run(profile="default", names=(), timeout=1800):
-    """Execute notebooks in place (a failed run is kept in build/failed/ instead). Returns True if all ran."""
-    import nbformat
-
+    """Prepare the data, execute the notebooks, write the report. Returns True if every notebook ran."""
     from tlcourse import data
 
     os.environ["TLCOURSE_PROFILE"] = profile  # the kernels inherit it
+    if profile != "default":  # keep the default profile's metrics apart: build/smoke/, build/full/
+        os.environ.setdefault("TLCOURSE_BUILD_DIR", f"build/{profile}")
     for name in data.DATASETS:
         print(f"preparing data: {name}", flush=True)
-        data.prepare(name)
-    selected = notebooks(names)
-    all_ok = True
-    for number, path in enumerate(selected, 1):
-        stem = path.stem if path.parent.name != "solutions" else f"solutions/{path.stem}"
-        print(f"[{number}/{len(selected)}] {stem} ...", end=" ", flush=True)
-        ok, seconds, notebook = execute(path, timeout)
-        if ok:
-            nbformat.write(notebook, path)
-        else:
-            failed = build_dir() / "failed" / path.name
-            failed.parent.mkdir(exist_ok=True)
-            nbformat.write(notebook, failed)
-            print(f"(the failed run is in {failed.relative_to(repo_root())})", end=" ")
-        print(f"{'ok' if ok else 'FAILED'} in {seconds:.0f} s", flush=True)
-        report.set_run(stem, seconds, "ok" if ok else "failed", profile)
-        all_ok &= ok
-    path = report.write_report()
-    print()
-    print(report.table())
-    print(f"\nreport: {Path(path).relative_to(repo_root())}, metrics: build/metrics.json")
-    return all_ok
+        try:
+            data.prepare(name)
+        except (data.DataSourceMissing, data.DataIntegrityError) as error:  # the notebooks that need it will say so
+            print(f"  not available: {error}", flush=True)
+    failures = {}
+    try:
+        failures = run_notebooks(notebooks(names), profile, timeout)
+    finally:  # also after Ctrl-C: what ran so far is reported
+        path = report.write_report()
+        print()
+        print(report.table())
+        print(f"\nreport: {_shown(path)}, metrics: {_shown(report.metrics_path())}")
+    if failures:
+        print(f"\n{len(failures)} notebook(s) FAILED:")
+        for stem, reason in failures.items():
+            print(f"  {stem}: {reason}")
+    return not failures
+
+
+def _shown(path):
+    path = Path(path)
+    return path.relative_to(repo_root()) if path.is_relative_to(repo_root()) else path

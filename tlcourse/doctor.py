@@ -24,6 +24,22 @@ def short(path):
     return str(path).replace(sys.prefix, "<python env>", 1).replace(str(Path.home()), "~", 1)
 
 
+def precision_line(device):
+    """What bf16 costs here: native (faster than float32) or emulated (slower). Information, not a failure."""
+    import torch
+
+    from tlcourse.measure import autocast_speedup
+
+    speedup = autocast_speedup(torch.bfloat16, device, repeats=3)
+    kernels = f"CPU kernels {torch.backends.cpu.get_cpu_capability()}, " if device.type == "cpu" else ""
+    if speedup >= 1:
+        return f"{kernels}bf16 native: a matrix product runs {speedup:.1f}x float32's speed"
+    if speedup >= 0.5:
+        return f"{kernels}bf16 no faster than float32 (a matrix product at {speedup:.2f}x float32's speed)"
+    return (f"{kernels}bf16 emulated: a matrix product runs {1 / speedup:.0f}x slower than in float32 "
+            f"(notebook 05 measures it on a few steps and trains in float32)")
+
+
 def checks():
     """Yield (ok, what, fix) for each requirement."""
     from tlcourse import data, models
@@ -45,7 +61,9 @@ def checks():
     try:
         from tlcourse.env import pick_device
 
-        yield True, f"device {pick_device().type}", ""
+        device = pick_device()
+        yield True, f"device {device.type}", ""
+        yield True, precision_line(device), ""
     except ImportError:
         yield False, "device: torch missing", "make setup"
     free = shutil.disk_usage(cache_dir()).free / 2**30

@@ -56,7 +56,8 @@ def table(all_metrics=None):
         shown = ", ".join(f"{k}={v:.4g}" for k, v in list(entry.get("metrics", {}).items())[:6])
         more = len(entry.get("metrics", {})) - 6
         shown += f" (+{more} more)" if more > 0 else ""
-        lines.append(f"| {stem} | {entry.get('profile', '')} | {entry.get('status', '')} | "
+        status = str(entry.get("status", "")).replace("|", "/")  # a failure's reason may hold a pipe
+        lines.append(f"| {stem} | {entry.get('profile', '')} | {status} | "
                      f"{entry.get('wall_seconds', '')} | {shown} |")
     return "\n".join(lines)
 

@@ -1,0 +1,100 @@
+"""The course runner survives a failed notebook: it reports it, keeps its partial run, and goes on."""
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from tlcourse import __main__, config, course, data
+
+
+def write_notebook(path, *sources):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture
+def course_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    monkeypatch.delenv("TLCOURSE_BUILD_DIR", raising=False)  # restored after the test, as is the profile
+    monkeypatch.setenv("TLCOURSE_PROFILE", "smoke")
+    monkeypatch.setattr(data, "DATASETS", {})  # nothing to prepare
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    return folder
+
+
+def test_a_dead_kernel_is_reported_and_the_next_notebook_still_runs(course_folder, monkeypatch, capsys):
+    dies = write_notebook(course_folder / "01_dies.ipynb", "print('before')",
+                          "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "print('never')")
+    works = write_notebook(course_folder / "02_works.ipynb", "print(6 * 7)")
+    monkeypatch.setattr(course, "notebooks", lambda names=(): [dies, works])
+
+    status = __main__.main(["course", "--profile", "default", "--timeout", "60"])
+
+    out = capsys.readouterr()
+    assert status == 1
+    assert "Traceback" not in out.out + out.err
+    assert "01_dies ... FAILED" in out.out and "the kernel died: killed by SIGKILL" in out.out
+    assert "02_works ... ok" in out.out
+    partial = nbformat.read(course_folder.parent / "build" / "failed" / "01_dies.ipynb", as_version=4)
+    assert partial.cells[0].outputs[0]["text"] == "before\n" and partial.cells[2].outputs == []
+    assert nbformat.read(works, as_version=4).cells[0].outputs[0]["text"] == "42\n"  # written in place
+    assert nbformat.read(dies, as_version=4).cells[0].outputs == []  # the source notebook is left as it was
+    report = (course_folder.parent / "build" / "report.md").read_text()
+    assert "| 01_dies | default | FAILED: cell 1: the kernel died" in report and "| 02_works | default | ok |" in report
+    metrics = json.loads((course_folder.parent / "build" / "metrics.json").read_text())
+    assert metrics["02_works"]["status"] == "ok" and metrics["01_dies"]["status"].startswith("FAILED")
+
+
+def test_an_error_and_a_timeout_are_failures_with_their_reason(course_folder):
+    error = write_notebook(course_folder / "01_error.ipynb", "1 / 0")
+    slow = write_notebook(course_folder / "02_slow.ipynb", "import time\ntime.sleep(60)")
+    failures = course.run_notebooks([error, slow], "smoke", timeout=3)
+    assert failures == {"01_error": "cell 0: ZeroDivisionError: division by zero",
+                        "02_slow": "cell 0: a cell ran longer than the 3 s timeout"}
+
+
+def test_a_smoke_run_leaves_the_notebooks_and_the_default_report_alone(course_folder, monkeypatch):
+    works = write_notebook(course_folder / "01_works.ipynb", "print('smoke')")
+    monkeypatch.setattr(course, "notebooks", lambda names=(): [works])
+    assert __main__.main(["course", "--profile", "smoke"]) == 0
+    smoke = course_folder.parent / "build" / "smoke"
+    assert nbformat.read(smoke / "executed" / "01_works.ipynb", as_version=4).cells[0].outputs[0]["text"] == "smoke\n"
+    assert nbformat.read(works, as_version=4).cells[0].outputs == []
+    assert "| 01_works | smoke | ok |" in (smoke / "report.md").read_text()
+    assert not (course_folder.parent / "build" / "report.md").exists()
+
+
+RUNNER = """
+import sys
+from pathlib import Path
+from tlcourse import __main__, config, course, data
+folder = Path(sys.argv[1])
+config.repo_root = lambda: folder.parent
+data.DATASETS = {}
+course.notebooks = lambda names=(): sorted(folder.glob("*.ipynb"))
+sys.exit(__main__.main(["course", "--profile", "default"]))
+"""
+
+
+def test_an_interrupted_run_says_so_writes_the_report_and_stops(course_folder):
+    # nbclient answers SIGINT/SIGTERM by shutting the kernel down and then reports "Kernel died":
+    # the course runner must call that an interruption, not a dead kernel, and stop cleanly
+    write_notebook(course_folder / "01_slow.ipynb", "print('started', flush=True)", "import time\ntime.sleep(60)")
+    write_notebook(course_folder / "02_next.ipynb", "x = 1")
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(course_folder)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # the kernel has started and is sleeping in cell 1
+    runner.send_signal(signal.SIGTERM)
+    out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 1
+    assert "Traceback" not in out + err and "AssertionError" not in out + err
+    assert "01_slow ... FAILED" in out and "cell 1: interrupted: the runner got SIGINT or SIGTERM" in out
+    assert "02_next" not in out
+    assert "| 01_slow | default | FAILED: cell 1: interrupted" in (course_folder.parent / "build" / "report.md").read_text()
