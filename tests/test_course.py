@@ -86,11 +86,15 @@ sys.exit(__main__.main(["course", "--profile", "default"]))
 def test_an_interrupted_run_says_so_writes_the_report_and_stops(course_folder):
     # nbclient answers SIGINT/SIGTERM by shutting the kernel down and then reports "Kernel died":
     # the course runner must call that an interruption, not a dead kernel, and stop cleanly
-    write_notebook(course_folder / "01_slow.ipynb", "print('started', flush=True)", "import time\ntime.sleep(60)")
+    started = course_folder / "started"
+    write_notebook(course_folder / "01_slow.ipynb", f"open({str(started)!r}, 'w').close()", "import time\ntime.sleep(60)")
     write_notebook(course_folder / "02_next.ipynb", "x = 1")
     runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(course_folder)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
-    time.sleep(8)  # the kernel has started and is sleeping in cell 1
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:  # wait until the kernel runs the notebook
+        time.sleep(0.2)
+    time.sleep(1)  # now in cell 1
     runner.send_signal(signal.SIGTERM)
     out, err = runner.communicate(timeout=60)
     assert runner.returncode == 1

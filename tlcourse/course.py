@@ -1,4 +1,4 @@
-"""python -m tlcourse course: prepare the data, run every notebook in place, write the course report.
+"""python -m tlcourse course: prepare the data, run every notebook, write the course report.
 
 A notebook that fails (an error in a cell, a cell past the timeout, a kernel that dies) is reported as
 FAILED with the reason, its partial run is kept in build/failed/, and the next notebook still runs;
@@ -128,12 +128,13 @@ def run(profile="default", names=(), timeout=1800):
         print(f"preparing data: {name}", flush=True)
         try:
             data.prepare(name)
-        except (data.DataSourceMissing, data.DataIntegrityError) as error:  # the notebooks that need it will say so
+        except Exception as error:  # the notebooks that need it fail and say so; the others still run
             print(f"  not available: {error}", flush=True)
     failures = {}
     try:
         failures = run_notebooks(notebooks(names), profile, timeout)
     finally:  # also after Ctrl-C: what ran so far is reported
+        report.write(report.read())  # metrics.json exists even when no notebook ran
         path = report.write_report()
         print()
         print(report.table())

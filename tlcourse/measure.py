@@ -1,7 +1,7 @@
 """tlcourse.measure: the cost side of a result: time, peak memory, size on disk, low-precision speed."""
 import io
-import threading
 import statistics
+import threading
 import time
 from contextlib import contextmanager
 
