@@ -21,7 +21,8 @@ def write_notebook(path, *sources):
 @pytest.fixture
 def course_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
-    monkeypatch.delenv("TLCOURSE_BUILD_DIR", raising=False)  # restored after the test, as is the profile
+    monkeypatch.setenv("TLCOURSE_BUILD_DIR", "build")  # recorded, so that teardown restores what was there
+    monkeypatch.delenv("TLCOURSE_BUILD_DIR")  # run() may set it (build/smoke): not past this test
     monkeypatch.setenv("TLCOURSE_PROFILE", "smoke")
     monkeypatch.setattr(data, "DATASETS", {})  # nothing to prepare
     folder = tmp_path / "notebooks"
@@ -87,14 +88,15 @@ def test_an_interrupted_run_says_so_writes_the_report_and_stops(course_folder):
     # nbclient answers SIGINT/SIGTERM by shutting the kernel down and then reports "Kernel died":
     # the course runner must call that an interruption, not a dead kernel, and stop cleanly
     started = course_folder / "started"
-    write_notebook(course_folder / "01_slow.ipynb", f"open({str(started)!r}, 'w').close()", "import time\ntime.sleep(60)")
+    write_notebook(course_folder / "01_slow.ipynb", "x = 1",
+                   f"open({str(started)!r}, 'w').close()\nimport time\ntime.sleep(60)")
     write_notebook(course_folder / "02_next.ipynb", "x = 1")
     runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(course_folder)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not started.exists() and time.monotonic() < deadline:  # wait until the kernel runs the notebook
+    while not started.exists() and time.monotonic() < deadline:  # wait until the kernel is in cell 1
         time.sleep(0.2)
-    time.sleep(1)  # now in cell 1
+    assert started.exists(), "the notebook never started"
     runner.send_signal(signal.SIGTERM)
     out, err = runner.communicate(timeout=60)
     assert runner.returncode == 1
@@ -102,3 +104,14 @@ def test_an_interrupted_run_says_so_writes_the_report_and_stops(course_folder):
     assert "01_slow ... FAILED" in out and "cell 1: interrupted: the runner got SIGINT or SIGTERM" in out
     assert "02_next" not in out
     assert "| 01_slow | default | FAILED: cell 1: interrupted" in (course_folder.parent / "build" / "report.md").read_text()
+
+
+def test_ctrl_c_while_preparing_data_still_writes_the_report(course_folder, monkeypatch):
+    def interrupted(name):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "DATASETS", {"some_data": None})
+    monkeypatch.setattr(data, "prepare", interrupted)
+    assert __main__.main(["course", "--profile", "default"]) == 130
+    assert (course_folder.parent / "build" / "report.md").exists()
+    assert (course_folder.parent / "build" / "metrics.json").exists()

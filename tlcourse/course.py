@@ -30,7 +30,10 @@ def _exit_reason(process):
         return None
     code = process.returncode
     if code < 0:
-        name = signal.Signals(-code).name
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
         return f"killed by {name}" + (" (out of memory, or another process killed it)" if name == "SIGKILL" else "")
     return f"exit status {code}"
 
@@ -97,14 +100,19 @@ def run_notebooks(paths, profile, timeout):
         print(f"[{number}/{len(paths)}] {stem} ...", end=" ", flush=True)
         log = build_dir() / "logs" / f"{stem}.log"  # the kernel's own messages (warnings, crashes)
         log.parent.mkdir(parents=True, exist_ok=True)
-        reason, seconds, notebook = execute(path, timeout, log)
+        _stop_on_sigterm()  # nbclient resets the handler after each notebook
+        try:
+            reason, seconds, notebook = execute(path, timeout, log)
+        except KeyboardInterrupt:  # outside nbclient's own handler (or on Windows): the same as its interrupt
+            reason, seconds, notebook = INTERRUPTED, 0.0, nbformat.read(path, as_version=4)
+        failed = build_dir() / "failed" / f"{stem}.ipynb"
         if reason is None:
             written = path if profile == "default" else build_dir() / "executed" / f"{stem}.ipynb"
             written.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, written)
+            failed.unlink(missing_ok=True)  # an earlier failure of this notebook is over
             print(f"ok in {seconds:.0f} s", flush=True)
         else:
-            failed = build_dir() / "failed" / path.name
             failed.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, failed)
             failures[stem] = reason
@@ -124,16 +132,19 @@ def run(profile="default", names=(), timeout=1800):
     os.environ["TLCOURSE_PROFILE"] = profile  # the kernels inherit it
     if profile != "default":  # keep the default profile's metrics apart: build/smoke/, build/full/
         os.environ.setdefault("TLCOURSE_BUILD_DIR", f"build/{profile}")
-    for name in data.DATASETS:
-        print(f"preparing data: {name}", flush=True)
-        try:
-            data.prepare(name)
-        except Exception as error:  # the notebooks that need it fail and say so; the others still run
-            print(f"  not available: {error}", flush=True)
-    failures = {}
+    failures, previous_handler = {}, signal.getsignal(signal.SIGTERM)
     try:
+        _stop_on_sigterm()
+        for name in data.DATASETS:
+            print(f"preparing data: {name}", flush=True)
+            try:
+                data.prepare(name)
+            except Exception as error:  # the notebooks that need it fail and say so; the others still run
+                print(f"  not available: {error}", flush=True)
         failures = run_notebooks(notebooks(names), profile, timeout)
-    finally:  # also after Ctrl-C: what ran so far is reported
+    finally:  # also after Ctrl-C or SIGTERM: what ran so far is reported
+        if previous_handler is not None:
+            _restore(previous_handler)
         report.write(report.read())  # metrics.json exists even when no notebook ran
         path = report.write_report()
         print()
@@ -144,6 +155,24 @@ def run(profile="default", names=(), timeout=1800):
         for stem, reason in failures.items():
             print(f"  {stem}: {reason}")
     return not failures
+
+
+def _stop_on_sigterm():
+    """SIGTERM (a time limit, `kill`) stops the run like Ctrl-C does, so the report is still written."""
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+
+
+def _restore(handler):
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        pass
 
 
 def _shown(path):

@@ -32,12 +32,12 @@ def precision_line(device):
 
     speedup = autocast_speedup(torch.bfloat16, device, repeats=3)
     kernels = f"CPU kernels {torch.backends.cpu.get_cpu_capability()}, " if device.type == "cpu" else ""
-    if speedup >= 1:
+    if speedup >= 1.2:  # a margin: timing noise around 1 is not native support
         return f"{kernels}bf16 native: a matrix product runs {speedup:.1f}x float32's speed"
     if speedup >= 0.5:
         return f"{kernels}bf16 no faster than float32 (a matrix product at {speedup:.2f}x float32's speed)"
     return (f"{kernels}bf16 emulated: a matrix product runs {1 / speedup:.0f}x slower than in float32 "
-            f"(notebook 05 measures it on a few steps and trains in float32)")
+            f"(notebook 05 times a training step before it trains in bf16)")
 
 
 def checks():
@@ -63,7 +63,10 @@ def checks():
 
         device = pick_device()
         yield True, f"device {device.type}", ""
-        yield True, precision_line(device), ""
+        try:
+            yield True, precision_line(device), ""
+        except RuntimeError as error:  # information only: never fail the doctor over it
+            yield True, f"bf16 speed not measured here ({error})", ""
     except ImportError:
         yield False, "device: torch missing", "make setup"
     free = shutil.disk_usage(cache_dir()).free / 2**30

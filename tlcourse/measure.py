@@ -9,11 +9,12 @@ from contextlib import contextmanager
 def median_seconds(function, repeats=5, warmup=1, device=None):
     """Median wall time of `function()` over `repeats` calls, after `warmup` untimed calls.
 
-    device: a CUDA device is synchronised around each call (its kernels run asynchronously).
+    device: a CUDA or MPS device is synchronised around each call (its kernels run asynchronously).
     """
     import torch
 
-    sync = torch.cuda.synchronize if device is not None and torch.device(device).type == "cuda" else (lambda: None)
+    kind = None if device is None else torch.device(device).type
+    sync = {"cuda": lambda: torch.cuda.synchronize(device), "mps": lambda: torch.mps.synchronize()}.get(kind, lambda: None)
     for _ in range(warmup):
         function()
     times = []
