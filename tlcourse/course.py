@@ -144,7 +144,7 @@ def run(profile="default", names=(), timeout=1800):
         failures = run_notebooks(notebooks(names), profile, timeout)
     finally:  # also after Ctrl-C or SIGTERM: what ran so far is reported
         if previous_handler is not None:
-            _restore(previous_handler)
+            _stop_on_sigterm(previous_handler)
         report.write(report.read())  # metrics.json exists even when no notebook ran
         path = report.write_report()
         print()
@@ -157,21 +157,16 @@ def run(profile="default", names=(), timeout=1800):
     return not failures
 
 
-def _stop_on_sigterm():
-    """SIGTERM (a time limit, `kill`) stops the run like Ctrl-C does, so the report is still written."""
-    def interrupt(*_):
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        pass
+def _interrupt(*_):
+    raise KeyboardInterrupt
 
 
-def _restore(handler):
+def _stop_on_sigterm(handler=_interrupt):
+    """SIGTERM (a time limit, `kill`) stops the run like Ctrl-C does, so the report is still written.
+    With another handler: put that one back."""
     try:
         signal.signal(signal.SIGTERM, handler)
-    except ValueError:
+    except ValueError:  # not the main thread: leave signals alone
         pass
 
 
