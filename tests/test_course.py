@@ -115,3 +115,12 @@ def test_ctrl_c_while_preparing_data_still_writes_the_report(course_folder, monk
     assert __main__.main(["course", "--profile", "default"]) == 130
     assert (course_folder.parent / "build" / "report.md").exists()
     assert (course_folder.parent / "build" / "metrics.json").exists()
+
+
+def test_a_rerun_drops_the_metrics_an_older_run_recorded(course_folder):
+    from tlcourse import report
+
+    report.record("01_rerun", {"drift_batches_flagged": 5.0})  # from an older version of the notebook
+    notebook = write_notebook(course_folder / "01_rerun.ipynb", "print('this version records nothing')")
+    assert course.run_notebooks([notebook], "smoke", timeout=60) == {}
+    assert not report.read()["01_rerun"].get("metrics") and report.read()["01_rerun"]["status"] == "ok"

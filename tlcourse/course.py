@@ -101,6 +101,7 @@ def run_notebooks(paths, profile, timeout):
         log = build_dir() / "logs" / f"{stem}.log"  # the kernel's own messages (warnings, crashes)
         log.parent.mkdir(parents=True, exist_ok=True)
         _stop_on_sigterm()  # nbclient resets the handler after each notebook
+        report.forget(stem)  # the metrics shown after this run are this run's, none left from an older one
         try:
             reason, seconds, notebook = execute(path, timeout, log)
         except KeyboardInterrupt:  # outside nbclient's own handler (or on Windows): the same as its interrupt

@@ -21,6 +21,36 @@ import os
 import time
 from pathlib import Path
 
+WAYS = ("head_only", "top2", "full", "lora")  # what to train, notebook 05 section 1
+
+
+def adapt(encoder, way):
+    """Choose what of a BERT-style `encoder` trains: 'full' (everything), 'top2' (its last two layers),
+    'head_only' (nothing: only a head on top will learn) or 'lora' (rank-8 updates of the attention's query
+    and value projections, everything else frozen; peft wraps the encoder). Returns the encoder."""
+    if way not in WAYS:
+        raise ValueError(f"way must be one of {WAYS}, not {way!r}")
+    if way == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        return get_peft_model(encoder, LoraConfig(r=8, lora_alpha=16, target_modules=["query", "value"],
+                                                  lora_dropout=0.0))
+    layers = encoder.config.num_hidden_layers
+    trainable = {"full": [""], "head_only": [], "top2": [f"encoder.layer.{i}." for i in (layers - 2, layers - 1)]}[way]
+    for name, parameter in encoder.named_parameters():
+        parameter.requires_grad = any(name.startswith(prefix) for prefix in trainable)
+    return encoder
+
+
+def max_weight_difference(folder_a, folder_b):
+    """Largest absolute difference between the weights two runs saved (model.safetensors in each folder)."""
+    from safetensors.torch import load_file
+
+    a, b = load_file(Path(folder_a) / "model.safetensors"), load_file(Path(folder_b) / "model.safetensors")
+    if a.keys() != b.keys():
+        raise ValueError(f"the two folders hold different weights: {sorted(a.keys() ^ b.keys())[:5]}")
+    return max((a[name].float() - b[name].float()).abs().max().item() for name in a)
+
 
 def parse(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tlcourse.finetune", description=__doc__.split("\n")[0])
@@ -30,6 +60,8 @@ def parse(argv=None):
     parser.add_argument("--batch-size", type=int, default=16, help="global batch size, over all processes")
     parser.add_argument("--max-length", type=int, default=32)
     parser.add_argument("--test-per-class", type=int, default=None, help="score on a slice of the test split")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads per process (default: the cores shared out between the processes)")
     parser.add_argument("--no-dropout", action="store_true", help="deterministic run, to compare process counts")
     parser.add_argument("--output", default=None, help="folder for the model (save_pretrained) and metrics.json")
     return parser.parse_args(argv)
@@ -52,7 +84,8 @@ def main(argv=None):
     from tlcourse import data, evaluate, models, text
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    tlcourse.setup(seed=0, threads=max(1, cores // state.num_processes), verbose=state.is_main_process)
+    threads = args.threads or max(1, cores // state.num_processes)
+    tlcourse.setup(seed=0, threads=threads, verbose=state.is_main_process)
     topics = data.load("wiki_topics")
     per_class = None if args.per_class == "all" else int(args.per_class)
     train = topics["train"].select(text.label_budget(topics["train"]["label"], per_class))
@@ -75,7 +108,7 @@ def main(argv=None):
     collate = DataCollatorWithPadding(tokenizer)
     logits, labels = evaluate.predict(model, text.classification_tokens(test, tokenizer, args.max_length), collate)
     loss = torch.nn.functional.cross_entropy(torch.as_tensor(logits), torch.as_tensor(labels)).item()
-    result = {"processes": state.num_processes, "per_class": args.per_class, "train_examples": len(train),
+    result = {"processes": state.num_processes, "threads": threads, "per_class": args.per_class, "train_examples": len(train),
               "test_examples": len(test), "test_accuracy": float(np.mean(logits.argmax(-1) == labels)),
               "test_loss": loss, "train_seconds": seconds}
     print(json.dumps(result))

@@ -1,9 +1,7 @@
-"""tlcourse.measure: the cost side of a result: time, peak memory, size on disk, low-precision speed."""
+"""tlcourse.measure: the cost side of a result: time, size on disk, low-precision speed (memory: tlcourse.memory)."""
 import io
 import statistics
-import threading
 import time
-from contextlib import contextmanager
 
 
 def median_seconds(function, repeats=5, warmup=1, device=None):
@@ -47,35 +45,6 @@ def autocast_speedup(dtype, device="cpu", shape=(512, 384, 1536), repeats=5):
     fp32 = median_seconds(lambda: product(False), repeats, device=device)
     low = median_seconds(lambda: product(True), repeats, device=device)
     return fp32 / low
-
-
-@contextmanager
-def peak_memory(every=0.02):
-    """Sample this process's resident memory while the block runs; yields a dict whose 'peak_mb' is the
-    highest reading above the reading at the start (on a GPU, torch's own peak counter is exact).
-    On CPU it is a lower bound: memory freed earlier and reused by the block does not show as growth."""
-    import psutil
-    import torch
-
-    process, result, done = psutil.Process(), {"peak_mb": 0.0}, threading.Event()
-    start = process.memory_info().rss
-    if torch.cuda.is_available():
-        torch.cuda.reset_peak_memory_stats()
-
-    def sample():
-        while not done.is_set():
-            result["peak_mb"] = max(result["peak_mb"], (process.memory_info().rss - start) / 2 ** 20)
-            time.sleep(every)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        yield result
-    finally:
-        done.set()
-        sampler.join()
-        if torch.cuda.is_available():
-            result["peak_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
 
 
 def size_on_disk_mb(model):

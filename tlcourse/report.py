@@ -39,6 +39,13 @@ def record(notebook, metrics):
     return entry
 
 
+def forget(notebook):
+    """Drop a notebook's recorded metrics and run (before it runs again)."""
+    all_metrics = read()
+    if all_metrics.pop(str(notebook).removesuffix(".ipynb"), None) is not None:
+        write(all_metrics)
+
+
 def set_run(notebook, wall_seconds, status, run_profile):
     """Used by the course command: how long a notebook took and whether it ran to the end."""
     all_metrics = read()
