@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 ARGS = ["-m", "tlcourse.finetune", "--per-class", "4", "--epochs", "1", "--batch-size", "4", "--test-per-class", "5",
-        "--no-dropout", "--threads", "1"]
+        "--no-dropout", "--threads", "1", "--float64"]
 
 
-def run(launcher, output):
+def run(launcher, output, extra=()):
     env = os.environ | {"HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([*launcher, *ARGS, "--output", str(output)], capture_output=True, text=True, env=env,
+    done = subprocess.run([*launcher, *ARGS, *extra, "--output", str(output)], capture_output=True, text=True, env=env,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((output / "metrics.json").read_text())
@@ -32,7 +32,11 @@ def test_two_processes_match_one(tmp_path):
     assert abs(one["test_accuracy"] - two["test_accuracy"]) <= 1 / 55
     from tlcourse.finetune import max_weight_difference
 
-    assert 0 < max_weight_difference(tmp_path / "one", tmp_path / "two") <= 1e-5  # rounding, nothing more
+    assert max_weight_difference(tmp_path / "one", tmp_path / "two") <= 1e-5  # float64: rounding cannot hide a bug
+    # the comparison can fail: a different global batch (4 -> 8) is a different run
+    other = run([sys.executable], tmp_path / "other", extra=["--batch-size", "8"])
+    assert other["train_examples"] == 44
+    assert max_weight_difference(tmp_path / "one", tmp_path / "other") > 1e-4
 
 
 def test_weight_difference_sees_a_changed_weight(tmp_path):

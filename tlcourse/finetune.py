@@ -62,6 +62,8 @@ def parse(argv=None):
     parser.add_argument("--test-per-class", type=int, default=None, help="score on a slice of the test split")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads per process (default: the cores shared out between the processes)")
+    parser.add_argument("--float64", action="store_true",
+                        help="compute in float64: rounding then cannot hide a real difference between two runs")
     parser.add_argument("--no-dropout", action="store_true", help="deterministic run, to compare process counts")
     parser.add_argument("--output", default=None, help="folder for the model (save_pretrained) and metrics.json")
     return parser.parse_args(argv)
@@ -96,6 +98,8 @@ def main(argv=None):
     tokenizer = AutoTokenizer.from_pretrained(path)
     dropout = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0} if args.no_dropout else {}
     encoder = AutoModel.from_pretrained(path, add_pooling_layer=False, **dropout).to(state.device)
+    if args.float64:
+        encoder = encoder.double()
 
     started = time.perf_counter()
     model, history = text.fine_tune(encoder, tokenizer, train, len(topics["train"].features["label"].names),
@@ -108,7 +112,7 @@ def main(argv=None):
     collate = DataCollatorWithPadding(tokenizer)
     logits, labels = evaluate.predict(model, text.classification_tokens(test, tokenizer, args.max_length), collate)
     loss = torch.nn.functional.cross_entropy(torch.as_tensor(logits), torch.as_tensor(labels)).item()
-    result = {"processes": state.num_processes, "threads": threads, "per_class": args.per_class, "train_examples": len(train),
+    result = {"processes": state.num_processes, "threads": threads, "float64": args.float64, "per_class": args.per_class, "train_examples": len(train),
               "test_examples": len(test), "test_accuracy": float(np.mean(logits.argmax(-1) == labels)),
               "test_loss": loss, "train_seconds": seconds}
     print(json.dumps(result))

@@ -161,7 +161,7 @@ def fine_tune(encoder, tokenizer, train, num_labels, probe=None, *, max_length=3
     if probe is None:
         probe = linear_probe(embed(encoder, tokenizer, train["text"], max_length), train["label"])
     torch.manual_seed(seed)
-    model = MeanPoolClassifier(encoder, num_labels)
+    model = MeanPoolClassifier(encoder, num_labels).to(encoder.dtype)  # the head in the encoder's precision
     start_head_from_probe(model.head, probe)
     optimizer = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": lr_encoder},
                                    {"params": model.head.parameters(), "lr": lr_head}], weight_decay=0.01)
