@@ -112,7 +112,8 @@ def main(argv=None):
     collate = DataCollatorWithPadding(tokenizer)
     logits, labels = evaluate.predict(model, text.classification_tokens(test, tokenizer, args.max_length), collate)
     loss = torch.nn.functional.cross_entropy(torch.as_tensor(logits), torch.as_tensor(labels)).item()
-    result = {"processes": state.num_processes, "threads": threads, "float64": args.float64, "per_class": args.per_class, "train_examples": len(train),
+    result = {"processes": state.num_processes, "threads": threads, "float64": args.float64,
+              "per_class": args.per_class, "train_examples": len(train),
               "test_examples": len(test), "test_accuracy": float(np.mean(logits.argmax(-1) == labels)),
               "test_loss": loss, "train_seconds": seconds}
     print(json.dumps(result))

@@ -51,13 +51,11 @@ def shift_collate(rows, max_shift=2):
 
 
 def accuracy(model, pixels, labels, batch_size=500):
-    """Share of `pixels` an image classifier labels right (eval mode, no gradients)."""
-    model.eval()
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        predicted = torch.cat([model(pixel_values=pixels[i:i + batch_size].to(device)).logits.argmax(-1).cpu()
-                               for i in range(0, len(pixels), batch_size)])
-    return (predicted == labels).float().mean().item()
+    """Share of `pixels` an image classifier labels right (evaluate.predict: eval mode, no gradients)."""
+    from tlcourse.evaluate import predict
+
+    logits, _ = predict(model, as_rows(pixels), batch_size=batch_size)
+    return float((logits.argmax(-1) == labels.numpy()).mean())
 
 
 def train_early_stopped(model, pixels, labels, val_pixels, val_labels, *, lr, max_steps, eval_every=25, patience=8,
