@@ -76,12 +76,13 @@ def last_checkpoint(output_dir):
 def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, weight_decay=0.01,
         warmup_ratio=0.1, max_grad_norm=1.0, collate_fn=None, optimizer=None, loss_fn=None,
         gradient_accumulation_steps=1, mixed_precision="no", output_dir=None, resume=False, seed=0,
-        eval_batch_size=None, log_every=10, progress=True, plot=True):
+        eval_batch_size=None, eval_fn=None, log_every=10, progress=True, plot=True):
     """Train `model` on `train_data` (a map-style dataset of dicts, or any Dataset with `collate_fn`).
 
     The model is called as model(**batch) and must return a `loss` (or pass loss_fn(outputs, batch)).
     optimizer: default AdamW over parameter_groups(model, weight_decay) at `lr`.
     output_dir: where a checkpoint is written at each epoch end; resume=True continues from the last one.
+    eval_fn: called with the model at each epoch end; the dict it returns is added to that epoch's record.
     Returns a History; the model is trained in place.
     """
     from accelerate import Accelerator
@@ -145,6 +146,8 @@ def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, 
                   "seconds": time.perf_counter() - started}
         if eval_loader is not None:
             record.update(evaluate_loss(model, eval_loader, accelerator, loss_fn))
+        if eval_fn is not None:
+            record.update(eval_fn(accelerator.unwrap_model(model)))
         history.epochs.append(record)
         live.update(history, force=True)
         if output_dir:
@@ -161,10 +164,23 @@ def _progress_bar(**kwargs):
     return tqdm(unit="step", dynamic_ncols=True, **kwargs)
 
 
+def _tied_weights_saved_once(record):
+    # tied weights (an MLM head's projection is the token embedding) are one tensor, stored once; load_state
+    # restores both names (tests/test_train.py resumes a tied model), so accelerate's notice is noise here
+    return "Removed shared tensor" not in record.getMessage()
+
+
 def _save_checkpoint(accelerator, output_dir, epoch, history):
     """Model, optimizer, scheduler and RNG states (safetensors) plus the history; older epochs removed."""
+    import logging
+
     folder = output_dir / f"epoch_{epoch}"
-    accelerator.save_state(folder)
+    notices = logging.getLogger("accelerate.utils.other")
+    notices.addFilter(_tied_weights_saved_once)
+    try:
+        accelerator.save_state(folder)
+    finally:
+        notices.removeFilter(_tied_weights_saved_once)
     if accelerator.is_main_process:
         (folder / "history.json").write_text(json.dumps(history.to_json()))  # written last: marks it complete
         for old in output_dir.glob("epoch_*"):
