@@ -27,17 +27,6 @@ def test_small_bert_config_matches_the_tokenizer():
     assert config.intermediate_size == 256
 
 
-def test_pretrain_mlm_saves_a_checkpoint_that_loads_back(tmp_path):
-    from transformers import AutoTokenizer, BertForMaskedLM
-
-    sizes = dict(corpus_size=64, vocab_size=500, layers=1, hidden=64, epochs=1, batch_size=16, lr=1e-3, max_length=64)
-    model, tokenizer, history, seconds = text.pretrain_mlm(tmp_path / "own", sizes)
-    assert len(history.epochs) == 1 and seconds > 0
-    reloaded = BertForMaskedLM.from_pretrained(tmp_path / "own")
-    assert reloaded.config.vocab_size == 500
-    assert AutoTokenizer.from_pretrained(tmp_path / "own").mask_token == "[MASK]"
-
-
 def test_label_budget_is_nested_and_balanced():
     import numpy as np
 

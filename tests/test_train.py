@@ -78,3 +78,15 @@ def test_fits_in_one_process_may_use_different_precisions():
     first = fit(new_model(), toy_data(), epochs=1, progress=False, plot=False)
     second = fit(new_model(), toy_data(), epochs=1, progress=False, plot=False, mixed_precision="bf16")
     assert first.last["train_loss"] > 0 and second.last["train_loss"] > 0
+
+
+def test_wsd_schedule_holds_the_rate_then_decays_over_the_last_fifth():
+    history = fit(new_model(), toy_data(), epochs=5, batch_size=16, lr=0.05, schedule="wsd", log_every=1,
+                  progress=False, plot=False)  # 6 steps per epoch: 30 steps, 3 warm-up, 6 decay
+    rates = [s["lr"] for s in history.steps]
+    assert rates[2:24] == [pytest.approx(0.05)] * 22  # after warm-up, constant until 80% of the steps
+    assert rates[-6] < 0.05 and rates[-1] < 0.01 and rates == sorted(rates[:3]) + rates[3:]
+    linear = fit(new_model(), toy_data(), epochs=5, batch_size=16, lr=0.05, log_every=1, progress=False, plot=False)
+    assert linear.steps[15]["lr"] < 0.03  # the default decays from the end of warm-up
+    with pytest.raises(ValueError, match="schedule"):
+        fit(new_model(), toy_data(), epochs=1, schedule="cosine", progress=False, plot=False)

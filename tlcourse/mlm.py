@@ -141,7 +141,8 @@ def pretraining_sizes():
     return dict(arch="roformer", corpus_size=pick(smoke=300, default=None, full=None),
                 vocab_size=pick(smoke=2000, default=8000), block_size=128,
                 layers=pick(smoke=2, default=2, full=4), hidden=pick(smoke=64, default=128, full=256),
-                epochs=pick(smoke=1, default=7, full=40), batch_size=32, lr=2e-3, whole_word=False)
+                epochs=pick(smoke=1, default=7, full=40), batch_size=32, lr=3e-3, schedule="wsd",
+                precision="no", whole_word=False)
 
 
 def corpus_blocks(sizes):
@@ -204,6 +205,7 @@ def pretrain(save_to=None, sizes=None, seed=0, eval_fn=None, **fit_kwargs):
     started = time.perf_counter()
     history = fit(MaskedOnlyMLM(model), rows, collate_fn=collator,
                   epochs=sizes["epochs"], batch_size=sizes["batch_size"], lr=sizes["lr"], seed=seed,
+                  schedule=sizes.get("schedule", "linear"), mixed_precision=sizes.get("precision", "no"),
                   eval_fn=eval_fn and (lambda wrapped: eval_fn(wrapped.mlm)), **{"plot": False, **fit_kwargs})
     seconds = time.perf_counter() - started
     if save_to is not None:

@@ -1,13 +1,11 @@
 """tlcourse.text: the text pieces notebooks 02 and 03 share: a WordPiece tokenizer trained on our corpus,
-tokenized datasets, a small BERT config, and notebook 02's pretraining recipe as one function."""
-import time
-
+tokenized datasets, a small BERT config, and notebook 03's classification recipe (mean pooling, LP-FT)."""
 import torch
 
 from tlcourse.config import pick
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-OWN_BERT = "own-bert-mlm"  # the cache name of the BERT pretrained in notebook 02 (per profile)
+OWN_BERT = "own-bert-mlm"  # the cache name of the BERT pretrained in notebook 02 (per profile; tlcourse.mlm builds it)
 
 
 def train_tokenizer(texts, vocab_size=8000, max_length=128):
@@ -42,37 +40,6 @@ def small_bert_config(tokenizer, layers=2, hidden=128, heads=2, max_length=128):
     return BertConfig(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
                       num_attention_heads=heads, intermediate_size=4 * hidden, max_position_embeddings=max_length,
                       pad_token_id=tokenizer.pad_token_id)
-
-
-def pretraining_sizes():
-    """Notebook 02's knobs per profile (notebook 03 rebuilds the checkpoint with the same ones)."""
-    return dict(corpus_size=pick(smoke=300, default=None, full=None), vocab_size=pick(smoke=2000, default=8000),
-                layers=pick(smoke=2, default=2, full=4), hidden=pick(smoke=64, default=128, full=256),
-                epochs=pick(smoke=1, default=2, full=10), batch_size=32, lr=1e-3, max_length=128)
-
-
-def pretrain_mlm(save_to, sizes=None, seed=0):
-    """Notebook 02's recipe in one call: tokenizer, small BERT, MLM pretraining with fit, save_pretrained."""
-    from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
-
-    from tlcourse import data
-    from tlcourse.train import fit
-
-    sizes = sizes or pretraining_sizes()
-    corpus = data.load("wiki_corpus")
-    train = corpus["train"] if sizes["corpus_size"] is None else corpus["train"].select(range(sizes["corpus_size"]))
-    tokenizer = train_tokenizer(train["text"], sizes["vocab_size"], sizes["max_length"])
-    train_tokens = tokenize(train, tokenizer, sizes["max_length"])
-    torch.manual_seed(seed)
-    model = BertForMaskedLM(small_bert_config(tokenizer, sizes["layers"], sizes["hidden"], sizes["hidden"] // 64 or 1,
-                                              sizes["max_length"]))
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
-    started = time.perf_counter()
-    history = fit(model, train_tokens, None, collate_fn=collator, epochs=sizes["epochs"],
-                  batch_size=sizes["batch_size"], lr=sizes["lr"], seed=seed, plot=False)
-    model.save_pretrained(save_to)
-    tokenizer.save_pretrained(save_to)
-    return model, tokenizer, history, time.perf_counter() - started
 
 
 # ------------------------------------------------------------------ notebook 03: classification by transfer
@@ -168,3 +135,20 @@ def fine_tune(encoder, tokenizer, train, num_labels, probe=None, *, max_length=3
     history = fit(model, classification_tokens(train, tokenizer, max_length), epochs=epochs, batch_size=batch_size,
                   optimizer=optimizer, collate_fn=DataCollatorWithPadding(tokenizer), seed=seed, **fit_kwargs)
     return model, history
+
+
+def small_encoder_scores(encoder, tokenizer, train, evaluations, num_labels, *, lr, epochs, max_length=32, seed=0):
+    """Notebook 03's small-BERT arm in one call: LP-FT with `lr` for the encoder and the head (text.fine_tune),
+    then accuracy on each dataset of `evaluations` ({name: dataset with text and label}). Returns {name: accuracy}."""
+    from transformers import DataCollatorWithPadding
+
+    from tlcourse import evaluate
+
+    model, _ = fine_tune(encoder, tokenizer, train, num_labels, max_length=max_length, epochs=epochs, lr_encoder=lr,
+                         lr_head=lr, seed=seed, plot=False, progress=False)
+    collate = DataCollatorWithPadding(tokenizer)
+    accuracies = {}
+    for name, rows in evaluations.items():
+        logits, labels = evaluate.predict(model, classification_tokens(rows, tokenizer, max_length), collate)
+        accuracies[name] = float((logits.argmax(-1) == labels).mean())
+    return accuracies

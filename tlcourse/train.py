@@ -76,19 +76,20 @@ def last_checkpoint(output_dir):
 def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, weight_decay=0.01,
         warmup_ratio=0.1, max_grad_norm=1.0, collate_fn=None, optimizer=None, loss_fn=None,
         gradient_accumulation_steps=1, mixed_precision="no", output_dir=None, resume=False, seed=0,
-        eval_batch_size=None, eval_fn=None, log_every=10, progress=True, plot=True):
+        eval_batch_size=None, eval_fn=None, schedule="linear", log_every=10, progress=True, plot=True):
     """Train `model` on `train_data` (a map-style dataset of dicts, or any Dataset with `collate_fn`).
 
     The model is called as model(**batch) and must return a `loss` (or pass loss_fn(outputs, batch)).
     optimizer: default AdamW over parameter_groups(model, weight_decay) at `lr`.
     output_dir: where a checkpoint is written at each epoch end; resume=True continues from the last one.
     eval_fn: called with the model at each epoch end; the dict it returns is added to that epoch's record.
+    schedule: "linear" (warm up, then decay to 0) or "wsd" (warm up, stay at `lr`, decay over the last 20%).
     Returns a History; the model is trained in place.
     """
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState
     from accelerate.utils import DataLoaderConfiguration, set_seed
-    from transformers import get_linear_schedule_with_warmup
+    from transformers import get_linear_schedule_with_warmup, get_wsd_schedule
 
     from tlcourse.plot import LivePlot
 
@@ -103,7 +104,13 @@ def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, 
     optimizer = optimizer or torch.optim.AdamW(parameter_groups(model, weight_decay), lr=lr)
     # the schedule counts optimizer steps of one process; accelerate steps it once per process
     total_steps = epochs * math.ceil(len(train_loader) / gradient_accumulation_steps)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
+    if schedule == "linear":
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
+    elif schedule == "wsd":
+        scheduler = get_wsd_schedule(optimizer, int(warmup_ratio * total_steps), int(0.2 * total_steps), total_steps,
+                                     decay_type="linear")
+    else:
+        raise ValueError(f"schedule must be 'linear' or 'wsd', not {schedule!r}")
     model, optimizer, train_loader, scheduler = accelerator.prepare(model, optimizer, train_loader, scheduler)
     if eval_loader is not None:
         eval_loader = accelerator.prepare(eval_loader)
