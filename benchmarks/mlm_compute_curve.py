@@ -10,6 +10,8 @@ busy machine slows the run down but does not change its result). Fine-tuning: te
 the validation split (mean over the seeds), test accuracy reported at that rate only.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/mlm_compute_curve.py [--minutes 2 5 10 20 40]
+Add a budget to an earlier run, on its scale of steps per minute:
+     ... mlm_compute_curve.py --minutes 40 --add --steps-per-minute 349
 Writes benchmarks/results/mlm_compute_curve.json (notebook 02 draws it).
 """
 import argparse
@@ -84,6 +86,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, nargs="+", default=[2, 5, 10, 20, 40])
     parser.add_argument("--warmup-steps", type=int, default=100)
+    parser.add_argument("--add", action="store_true", help="keep the points already in the results file")
+    parser.add_argument("--steps-per-minute", type=float, default=None, help="default: measured at the start")
     args = parser.parse_args()
     tlcourse.setup(profile="default", seed=0)
     sizes = mlm.pretraining_sizes()
@@ -99,19 +103,23 @@ def main():
     torch.manual_seed(0)
     net = mlm.MaskedOnlyMLM(mlm.new_model(mlm.model_config(tokenizer, sizes)))
     optimizer = torch.optim.AdamW(parameter_groups(net, 0.01), lr=sizes["lr"])
-    peak, results, stable_done, steps = sizes["lr"], {"sizes": sizes, "lrs": LRS, "seeds": SEEDS,
-                                                     "per_class": PER_CLASS, "epochs": EPOCHS, "points": []}, 0.0, 0
+    peak = sizes["lr"]
+    results = {"sizes": sizes, "lrs": LRS, "seeds": SEEDS, "per_class": PER_CLASS, "epochs": EPOCHS, "points": []}
     uni_loss, uni_hit, _, _, kind, target = counts.evaluate(masked)
     results["unigram_mask_loss"] = mlm.scores(uni_loss, uni_hit, kind, target, frequent)["mask_loss"]
+    if args.add:
+        results = json.loads(RESULTS.read_text())
+        results["points"] = [p for p in results["points"] if p["minutes"] not in args.minutes]
     with tempfile.TemporaryDirectory() as folder:
-        print("0 minutes (random weights)", flush=True)
-        net.mlm.save_pretrained(folder)
-        point = {"minutes": 0, "mask_loss": mlm.held_out(net.mlm, masked, frequent)["mask_loss"],
-                 **downstream(folder, tokenizer, topics, names)}
-        results["points"].append(point)
+        if not args.add:
+            print("0 minutes (random weights)", flush=True)
+            net.mlm.save_pretrained(folder)
+            point = {"minutes": 0, "mask_loss": mlm.held_out(net.mlm, masked, frequent)["mask_loss"],
+                     **downstream(folder, tokenizer, topics, names)}
+            results["points"].append(point)
         warm = lambda i, s0=0: peak * min(1.0, (s0 + i + 1) / args.warmup_steps)  # noqa: E731
         times = train_steps(net, optimizer, stream, 40, warm)  # these 40 steps count towards the first budget
-        step_seconds = float(np.median(times[10:]))
+        step_seconds = 60 / args.steps_per_minute if args.steps_per_minute else float(np.median(times[10:]))
         results["step_seconds"], steps = step_seconds, 40
         print(f"median step {1000 * step_seconds:.0f} ms: 1 minute = {60 / step_seconds:.0f} steps", flush=True)
         for minutes in sorted(args.minutes):
@@ -131,6 +139,7 @@ def main():
             point = {"minutes": minutes, "stable_steps": steps, "decay_steps": decay_steps,
                      "mask_loss": scored["mask_loss"], **downstream(folder, tokenizer, topics, names)}
             results["points"].append(point)
+            results["points"].sort(key=lambda p: p["minutes"])
             print(json.dumps({k: point[k] for k in ("minutes", "mask_loss", "lr", "test_mean", "test_sd")}), flush=True)
             RESULTS.write_text(json.dumps(results, indent=1) + "\n")  # after each point: a partial run is kept
 

@@ -10,8 +10,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 import tlcourse
 from tlcourse import mlm
 

@@ -2,8 +2,6 @@
 tokenized datasets, a small BERT config, and notebook 03's classification recipe (mean pooling, LP-FT)."""
 import torch
 
-from tlcourse.config import pick
-
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 OWN_BERT = "own-bert-mlm"  # the cache name of the BERT pretrained in notebook 02 (per profile; tlcourse.mlm builds it)
 
