@@ -1,18 +1,19 @@
 # Two commands: `make course` runs every notebook and writes build/report.md; `make test` checks everything.
-PY := .venv/bin/python
+# PY is the interpreter: .venv/bin/python (made by setup), or your own, e.g. `make course PY=python` in conda.
+PY ?= .venv/bin/python
 OFFLINE := HF_HUB_OFFLINE=1
 
 .PHONY: setup course test lab doctor data
-setup: .venv/.installed
-.venv/.installed: pyproject.toml scripts/setup.sh
-	bash scripts/setup.sh
+setup:
+	PY=$(PY) bash scripts/setup.sh
 course: setup
 	$(PY) -m tlcourse course
 test: setup
 	$(OFFLINE) TLCOURSE_PROFILE=smoke TLCOURSE_BUILD_DIR=build/smoke $(PY) -m pytest
 lab: setup
 	$(PY) -m jupyter lab notebooks/
-doctor: setup
+doctor:  # no set-up first: it must work when set-up did not
+	@"$(PY)" -c "" 2>/dev/null || { echo "[FAIL] $(PY) does not run  -> fix: make setup"; exit 1; }
 	$(PY) -m tlcourse doctor
 data: setup
 	$(PY) -m tlcourse data list

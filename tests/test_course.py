@@ -124,3 +124,21 @@ def test_a_rerun_drops_the_metrics_an_older_run_recorded(course_folder):
     notebook = write_notebook(course_folder / "01_rerun.ipynb", "print('this version records nothing')")
     assert course.run_notebooks([notebook], "smoke", timeout=60) == {}
     assert not report.read()["01_rerun"].get("metrics") and report.read()["01_rerun"]["status"] == "ok"
+
+
+def test_a_notebook_whose_dataset_is_missing_is_skipped_with_the_fix(course_folder, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(data, "DATASETS", {"fashion_mnist": None})
+    monkeypatch.setattr(data, "available", lambda name: False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    needs = write_notebook(course_folder / "01_needs.ipynb", "raise SystemExit('must not run')")
+    notebook = nbformat.read(needs, as_version=4)
+    notebook.metadata["tlcourse"] = {"requires": ["fashion_mnist"]}
+    nbformat.write(notebook, needs)
+    works = write_notebook(course_folder / "02_works.ipynb", "print(6 * 7)")
+    assert course.run_notebooks([needs, works], "smoke", timeout=60) == {}  # skipped is not failed
+    out = capsys.readouterr().out
+    assert f"01_needs ... skipped: fashion_mnist is not available (fix: {data.fix('fashion_mnist')})" in out
+    assert "02_works ... ok" in out
+    from tlcourse import report
+
+    assert report.read()["01_needs"]["status"].startswith("skipped: fashion_mnist is not available")

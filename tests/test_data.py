@@ -29,6 +29,8 @@ def test_wiki_corpus_never_holds_validation_or_test_text():
 
 @pytest.mark.parametrize("name,sizes", [("digits", (1078, 359, 360)), ("fashion_mnist", (55000, 5000, 10000))])
 def test_image_sets_are_28x28_uint8(name, sizes):
+    if data.unavailable([name]):
+        pytest.skip(f"{name} is not available here (fix: {data.fix(name)})")
     dataset = data.load(name).with_format("numpy")
     assert tuple(len(dataset[s]) for s in ("train", "validation", "test")) == sizes
     images = dataset["test"][:8]["image"]
@@ -51,13 +53,74 @@ def test_missing_text_source_names_the_install_command_fast(fresh_cache, monkeyp
     assert time.perf_counter() - started < 2
 
 
-def test_missing_fashion_mnist_offline_names_the_apt_command_fast(fresh_cache, monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "FASHION_MNIST_DIR", tmp_path / "absent")
+def test_missing_fashion_mnist_offline_names_the_fix_for_this_system_fast(fresh_cache, monkeypatch, tmp_path):
+    monkeypatch.setenv("TLCOURSE_FASHION_MNIST_DIR", str(tmp_path / "absent"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(data.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(data.shutil, "which", lambda command: "/usr/bin/apt-get" if command == "apt-get" else None)
     started = time.perf_counter()
-    with pytest.raises(data.DataSourceMissing, match="apt-get install dataset-fashion-mnist"):
+    with pytest.raises(data.DataSourceMissing, match="sudo apt-get install dataset-fashion-mnist") as error:
         data.load("fashion_mnist")
     assert time.perf_counter() - started < 2
+    assert error.value._render_traceback_() == [f"DataSourceMissing: {error.value}"]  # no traceback in a notebook
+    for system in ("Darwin", "Windows"):
+        monkeypatch.setattr(data.platform, "system", lambda: system)
+        assert "apt-get" not in data.fix("fashion_mnist")
+        assert "python -m tlcourse data prepare fashion_mnist" in data.fix("fashion_mnist")
+
+
+def write_idx(path, array):
+    import gzip
+
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_the_hub_copy_is_converted_to_the_same_files_as_the_debian_one(fresh_cache, monkeypatch, tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    arrays = {"train": (rng.integers(0, 256, (120, 28, 28)), np.arange(120) % 10),
+              "t10k": (rng.integers(0, 256, (30, 28, 28)), np.arange(30) % 10)}
+    for stem, (images, labels) in arrays.items():
+        write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", images)
+        write_idx(tmp_path / f"{stem}-labels-idx1-ubyte.gz", labels)
+    monkeypatch.setenv("TLCOURSE_FASHION_MNIST_DIR", str(tmp_path))
+    debian = data.prepare_fashion_mnist()
+
+    # the hub's layout: PIL images (mode L) and int labels per split
+    hub = {split: {"image": [Image.fromarray(im.astype(np.uint8), mode="L") for im in arrays[stem][0]],
+                   "label": [int(v) for v in arrays[stem][1]]} for split, stem in (("train", "train"), ("test", "t10k"))}
+    import datasets
+
+    monkeypatch.setenv("TLCOURSE_FASHION_MNIST_DIR", str(tmp_path / "absent"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(datasets, "load_dataset", lambda name: hub if name == data.FASHION_MNIST_HUB else None)
+    from_hub = data.prepare_fashion_mnist()
+    files = {}
+    for source, splits in (("debian", debian), ("hub", from_hub)):
+        folder = tmp_path / source
+        folder.mkdir()
+        data.write_splits(splits, "image", folder)
+        files[source] = {f.name: data.sha256(f) for f in folder.iterdir()}
+    assert files["debian"] == files["hub"] and len(files["hub"]) == 6
+
+
+def test_prepare_all_prepares_what_it_can_and_lists_the_fix_for_the_rest(fresh_cache, monkeypatch, tmp_path):
+    from tlcourse.__main__ import main
+
+    monkeypatch.setenv("TLCOURSE_FASHION_MNIST_DIR", str(tmp_path / "absent"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    lines = []
+    assert data.prepare_all(["digits", "fashion_mnist"], out=lines.append) == ["fashion_mnist"]
+    assert data.cache_is_valid("digits") and not data.available("fashion_mnist")
+    assert any(line.startswith("fashion_mnist: MISSING  -> fix: ") for line in lines)
+    assert main(["data", "prepare", "fashion_mnist"]) == 0  # set-up goes on
+    assert main(["data", "prepare", "--strict", "fashion_mnist"]) == 1
+    with pytest.raises(data.DataSourceMissing, match="fashion_mnist is not available"):
+        data.require("digits", "fashion_mnist")
+    data.require("digits")  # prepared: no error
 
 
 def test_corrupted_cache_is_detected_and_rebuilt(fresh_cache, capsys):

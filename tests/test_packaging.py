@@ -1,8 +1,11 @@
 """environment.yml and pyproject.toml declare the same packages; the CLI and doctor work."""
+import json
+import os
 import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 from tlcourse import config, doctor
 
@@ -16,18 +19,23 @@ def split(requirement):
 
 def test_environment_yml_matches_pyproject():
     declared = dict(split(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
-    conda = dict(split(line.strip()[2:]) for line in (ROOT / "environment.yml").read_text().splitlines()
-                 if line.startswith("      - "))
+    lines = [line.strip()[2:] for line in (ROOT / "environment.yml").read_text().splitlines()
+             if line.startswith("      - ")]
+    conda = dict(split(line) for line in lines if not line.startswith("-"))  # options such as --extra-index-url
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines  # the CPU build, not PyPI's CUDA one
     assert conda.keys() == declared.keys()
     for name, spec in declared.items():
         if name != "torch":  # conda pins the exact CPU build that scripts/setup.sh installs
             assert conda[name] == spec, name
     assert conda["torch"] == "==2.13.0"
     assert "torch==2.13.0" in (ROOT / "scripts" / "setup.sh").read_text()
+    assert "python -m pip install torch==2.13.0" in (ROOT / "README.md").read_text()  # the pip path
 
 
 def test_doctor_passes_here_and_fails_with_the_fix(monkeypatch, capsys):
-    assert doctor.main() == 0
+    from tlcourse import data
+
+    assert doctor.main() == (1 if data.unavailable(data.DATASETS) else 0)
     monkeypatch.setattr(doctor, "PACKAGES", doctor.PACKAGES + ["no-such-package-tlcourse"])
     assert doctor.main() == 1
     assert "[FAIL] no-such-package-tlcourse not installed  -> fix: make setup" in capsys.readouterr().out
@@ -43,3 +51,62 @@ def test_cli_reports_an_unknown_dataset():
     run = subprocess.run([sys.executable, "-m", "tlcourse", "data", "prepare", "imagenet"], capture_output=True,
                          text=True)
     assert run.returncode == 1 and "Known datasets" in run.stderr
+
+
+def test_doctor_accepts_a_prepared_cache_and_names_the_fix_for_a_missing_source(fresh_cache, monkeypatch, capsys,
+                                                                                 tmp_path):
+    from tlcourse import data
+
+    monkeypatch.setenv("TLCOURSE_FASHION_MNIST_DIR", str(tmp_path / "absent"))
+    data.prepare("digits")
+    lines = [line for line in _doctor_lines(capsys) if line.startswith(("[OK] data", "[FAIL] data"))]
+    assert f"[FAIL] data fashion_mnist: no source and not prepared  -> fix: {data.fix('fashion_mnist')}" in lines
+    monkeypatch.setattr(data, "source_status", lambda name: (False, data.fix(name)))  # no source, but a cache
+    assert any(line.startswith("[OK] data digits: prepared in ") for line in _doctor_lines(capsys))
+
+
+def _doctor_lines(capsys):
+    doctor.main()
+    return capsys.readouterr().out.splitlines()
+
+
+def readme_pip_path():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- pip-path")[1].split("<!-- /pip-path -->")[0]
+    return [line.split("  ")[0].strip() for line in block.splitlines() if line.startswith("python -m ")]
+
+
+def test_the_pip_path_runs_without_make_or_bash(tmp_path):
+    """The README's commands for Windows (and anyone without make and bash), run as they are written, with the
+    interpreter of this environment; the long ones narrowed: the course to notebook 00 in the smoke profile,
+    pytest to one test file, and the installs as dry runs (the environment is already installed)."""
+    commands = readme_pip_path()
+    assert commands == ["python -m venv .venv", "python -m pip install torch==2.13.0", "python -m pip install -e .",
+                        "python -m tlcourse data prepare", "python -m tlcourse doctor", "python -m tlcourse course",
+                        "python -m pytest"]
+    narrowed = {"python -m venv .venv": None,  # creating an environment is Python's own business
+                "python -m pip install torch==2.13.0": ["--dry-run", "--no-deps"],
+                "python -m pip install -e .": ["--dry-run", "--no-deps", "--no-build-isolation"],
+                "python -m tlcourse course": ["00_", "--profile", "smoke"],
+                "python -m pytest": ["tests/test_config.py", "-q"]}
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "TLCOURSE_BUILD_DIR": str(tmp_path / "build")}
+    env.pop("TLCOURSE_PROFILE", None)  # pytest must choose the smoke profile by itself
+    for command in commands:
+        extra = narrowed.get(command, [])
+        if extra is None:
+            continue
+        argv = [sys.executable, *command.split()[1:], *extra]
+        done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
+    assert "| 00_welcome_and_setup | smoke | ok |" in (tmp_path / "build" / "report.md").read_text()
+
+
+def test_the_readme_data_parallel_command_starts_two_processes(tmp_path):
+    text = (ROOT / "README.md").read_text()
+    command = re.search(r"`(accelerate launch [^`]*-m tlcourse\.finetune)[^`]*`", text).group(1)
+    launcher = Path(sys.executable).parent / command.split()[0]
+    done = subprocess.run([str(launcher), *command.split()[1:], "--per-class", "4", "--epochs", "1", "--batch-size", "4",
+                           "--test-per-class", "5", "--output", str(tmp_path)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, env=os.environ | {"HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((tmp_path / "metrics.json").read_text())["processes"] == 2

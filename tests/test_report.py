@@ -8,6 +8,7 @@ from tlcourse import config, report
 @pytest.fixture
 def build(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "repo_root", lambda: tmp_path)
+    (tmp_path / "notebooks").mkdir()  # a checkout: build/ goes beside notebooks/
     monkeypatch.delenv("TLCOURSE_BUILD_DIR", raising=False)
     monkeypatch.setenv("TLCOURSE_PROFILE", "smoke")
     return tmp_path / "build"

@@ -9,8 +9,10 @@ def main(argv=None):
     data_parser = commands.add_parser("data", help="list or prepare the datasets")
     data_commands = data_parser.add_subparsers(dest="action", required=True)
     data_commands.add_parser("list", help="each dataset, its source and whether it is cached")
-    prepare = data_commands.add_parser("prepare", help="build and verify the cached splits")
+    prepare = data_commands.add_parser("prepare", help="build and verify the cached splits of every dataset whose "
+                                       "source is available; list the missing ones with their fix")
     prepare.add_argument("names", nargs="*")
+    prepare.add_argument("--strict", action="store_true", help="exit 1 when a dataset cannot be prepared")
     manifest = data_commands.add_parser("manifest", help="maintainers: recompute data/manifest.json")
     manifest.add_argument("names", nargs="*")
     commands.add_parser("doctor", help="check the installation: one [OK]/[FAIL] line per requirement")
@@ -29,13 +31,18 @@ def main(argv=None):
             for name, source, cached, about, where in data.summary_rows():
                 print(f"{name:14} source {source:7} cached {cached:3}  {about}\n{'':14} {where}")
         elif args.action == "prepare":
-            for name in args.names or list(data.DATASETS):
-                try:
-                    folder = data.prepare(name)
-                except (data.DataSourceMissing, data.DataIntegrityError, ValueError) as error:
-                    print(f"{name}: {error}", file=sys.stderr)
-                    return 1
-                print(f"{name}: ready in {folder}")
+            from tlcourse.env import hub_reachable, is_offline, set_offline
+
+            if not is_offline() and not hub_reachable():
+                set_offline()  # no network: a missing dataset is reported at once, not after 30-50 s of retries
+            try:
+                for name in args.names:
+                    data.check_name(name)
+                missing = data.prepare_all(args.names or None, strict=args.strict)
+            except (data.DataIntegrityError, ValueError) as error:
+                print(error, file=sys.stderr)
+                return 1
+            return 1 if missing and args.strict else 0
         else:
             data.write_manifest(args.names or None)
             print(f"wrote {data.manifest_path()}")

@@ -42,10 +42,17 @@ def repo_root():
 
 
 def build_dir():
-    """build/ at the repository root, whatever the working directory (a notebook runs in notebooks/).
+    """Where runs write reports, metrics and saved models: build/ at the repository root, whatever the working
+    directory (a notebook runs in notebooks/).
 
-    TLCOURSE_BUILD_DIR overrides it: `make test` writes its smoke-profile metrics to build/smoke/.
+    TLCOURSE_BUILD_DIR overrides it (`make test` writes its smoke-profile metrics to build/smoke/); a relative
+    path is from the root. When the checkout cannot be written (a shared course folder on a JupyterHub) or there
+    is no checkout (the package installed elsewhere), each user gets their own: <TLCOURSE_CACHE>/build.
     """
-    path = repo_root() / os.environ.get("TLCOURSE_BUILD_DIR", "build")  # a relative path is from the root
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    chosen = Path(os.environ.get("TLCOURSE_BUILD_DIR", "build")).expanduser()
+    if not chosen.is_absolute():
+        root = repo_root()
+        own_checkout = (root / "notebooks").is_dir() and os.access(root, os.W_OK)
+        chosen = (root if own_checkout else cache_dir()) / chosen  # e.g. ~/.cache/tlcourse/build
+    chosen.mkdir(parents=True, exist_ok=True)
+    return chosen

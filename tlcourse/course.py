@@ -21,6 +21,21 @@ def notebooks(names=()):
     return found
 
 
+def requirements(path):
+    """The datasets a notebook needs, from its metadata {"tlcourse": {"requires": [...]}}."""
+    import nbformat
+
+    return nbformat.read(path, as_version=4).metadata.get("tlcourse", {}).get("requires", [])
+
+
+def skip_reason(path):
+    """Why a notebook cannot run here (a dataset it needs is missing, with the fix), or None."""
+    from tlcourse import data
+
+    missing = data.unavailable(requirements(path))
+    return "; ".join(f"{name} is not available (fix: {data.fix(name)})" for name in missing) or None
+
+
 INTERRUPTED = "interrupted: the runner got SIGINT or SIGTERM (Ctrl-C, a time limit) and shut the kernel down"
 
 
@@ -102,6 +117,11 @@ def run_notebooks(paths, profile, timeout):
         log.parent.mkdir(parents=True, exist_ok=True)
         _stop_on_sigterm()  # nbclient resets the handler after each notebook
         report.forget(stem)  # the metrics shown after this run are this run's, none left from an older one
+        skipped = skip_reason(path)
+        if skipped:
+            print(f"skipped: {skipped}", flush=True)
+            report.set_run(stem, 0.0, f"skipped: {skipped}", profile)
+            continue
         try:
             reason, seconds, notebook = execute(path, timeout, log)
         except KeyboardInterrupt:  # outside nbclient's own handler (or on Windows): the same as its interrupt
@@ -136,12 +156,7 @@ def run(profile="default", names=(), timeout=1800):
     failures, previous_handler = {}, signal.getsignal(signal.SIGTERM)
     try:
         _stop_on_sigterm()
-        for name in data.DATASETS:
-            print(f"preparing data: {name}", flush=True)
-            try:
-                data.prepare(name)
-            except Exception as error:  # the notebooks that need it fail and say so; the others still run
-                print(f"  not available: {error}", flush=True)
+        data.prepare_all(out=lambda line: print(f"data {line}", flush=True))  # a missing one skips its notebooks
         failures = run_notebooks(notebooks(names), profile, timeout)
     finally:  # also after Ctrl-C or SIGTERM: what ran so far is reported
         if previous_handler is not None:

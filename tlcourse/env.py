@@ -1,24 +1,31 @@
 """tlcourse.setup(): seed, threads, device, profile and offline mode in one call."""
+import math
 import os
 import random
 import socket
 import sys
 import threading
+from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 
 from tlcourse.config import profile as active_profile
 
-HUB_HOST = ("huggingface.co", 443)
+
+def hub_address():
+    """(host, port) of the Hugging Face hub this machine uses: HF_ENDPOINT (a mirror) or huggingface.co."""
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    return url.hostname, url.port or (80 if url.scheme == "http" else 443)
 
 
 def hub_reachable(timeout=1.5):
-    """True when huggingface.co answers on port 443 within `timeout` seconds (DNS included)."""
+    """True when the hub (or the mirror in HF_ENDPOINT) answers within `timeout` seconds (DNS included)."""
     result = []
 
     def probe():
         try:
-            socket.create_connection(HUB_HOST, timeout=timeout).close()
+            socket.create_connection(hub_address(), timeout=timeout).close()
             result.append(True)
         except OSError:
             pass
@@ -69,11 +76,39 @@ def seed_everything(seed=0):
     torch.manual_seed(seed)
 
 
+def cgroup_cpu_limit(root=Path("/sys/fs/cgroup")):
+    """The CPU quota of this process's container in cores (cgroup v2 cpu.max or v1 cfs files), or None."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+def usable_cpus():
+    """The CPUs this process may use: TLCOURSE_THREADS if set, else its CPU affinity capped by a container's
+    quota. Not os.cpu_count(): on a shared server that is every core of the host."""
+    if os.environ.get("TLCOURSE_THREADS", "").strip():
+        threads = int(os.environ["TLCOURSE_THREADS"])
+        if threads < 1:
+            raise ValueError(f"TLCOURSE_THREADS={threads}: use 1 or more")
+        return threads
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota = cgroup_cpu_limit()
+    return max(1, min(cpus, math.floor(quota))) if quota else cpus
+
+
 def setup(profile=None, seed=0, threads=None, verbose=True):
     """Prepare a notebook: profile, offline mode, seeds, CPU threads, device. Returns the device.
 
     profile: 'smoke' | 'default' | 'full'; None reads TLCOURSE_PROFILE (default 'default').
-    threads: torch CPU threads; None uses every core the process may use.
+    threads: torch CPU threads; None uses usable_cpus(): TLCOURSE_THREADS, or the cores this process may use.
     """
     if profile is not None:
         os.environ["TLCOURSE_PROFILE"] = profile
@@ -84,8 +119,7 @@ def setup(profile=None, seed=0, threads=None, verbose=True):
     import torch
 
     seed_everything(seed)
-    if threads is None:
-        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = usable_cpus() if threads is None else threads
     torch.set_num_threads(threads)
     device = pick_device()
     if verbose:

@@ -17,7 +17,6 @@ set divides into whole global batches, so that no process pads its last batch).
 """
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -85,8 +84,9 @@ def main(argv=None):
     import tlcourse
     from tlcourse import data, evaluate, models, text
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    threads = args.threads or max(1, cores // state.num_processes)
+    from tlcourse.env import usable_cpus
+
+    threads = args.threads or max(1, usable_cpus() // state.num_processes)
     tlcourse.setup(seed=0, threads=threads, verbose=state.is_main_process)
     topics = data.load("wiki_topics")
     per_class = None if args.per_class == "all" else int(args.per_class)
