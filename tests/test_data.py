@@ -145,6 +145,6 @@ def test_a_source_that_differs_from_the_manifest_is_refused(fresh_cache, monkeyp
         return splits
 
     monkeypatch.setitem(data.DATASETS["digits"], "prepare", shifted)
-    with pytest.raises(data.DataIntegrityError, match="differ from data/manifest.json"):
+    with pytest.raises(data.DataIntegrityError, match="differ from tlcourse/manifest.json"):
         data.load("digits")
     assert not (fresh_cache / "data" / "digits").exists()

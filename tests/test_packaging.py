@@ -97,7 +97,12 @@ def test_the_pip_path_runs_without_make_or_bash(tmp_path):
             continue
         argv = [sys.executable, *command.split()[1:], *extra]
         done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
+        expected = 0
+        if command.endswith("doctor"):  # it fails, with the fix, where a dataset is missing (issue 14)
+            from tlcourse import data
+
+            expected = 1 if data.unavailable(data.DATASETS) else 0
+        assert done.returncode == expected, (command, done.stdout[-2000:], done.stderr[-2000:])
     assert "| 00_welcome_and_setup | smoke | ok |" in (tmp_path / "build" / "report.md").read_text()
 
 
@@ -110,3 +115,35 @@ def test_the_readme_data_parallel_command_starts_two_processes(tmp_path):
                           text=True, timeout=600, env=os.environ | {"HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((tmp_path / "metrics.json").read_text())["processes"] == 2
+
+
+def test_installed_outside_the_checkout_the_data_and_the_cli_work_and_no_folder_appears(tmp_path):
+    """`pip install <checkout>` (not editable) into a new environment, then use it from another folder.
+
+    The new environment sees this one's dependencies through a .pth file (a full install of torch and the rest
+    takes minutes; it was checked by hand, see issue 15's note), but tlcourse itself is the installed copy."""
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "course_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)], capture_output=True,
+                             text=True, timeout=600)
+    assert install.returncode == 0, install.stderr[-3000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "TLCOURSE_CACHE": str(tmp_path / "cache")}
+    env.pop("TLCOURSE_BUILD_DIR", None)
+    code = ("import tlcourse, pathlib; from tlcourse import data; "
+            "assert 'site-packages' in tlcourse.__file__, tlcourse.__file__; "
+            "topics = data.load('wiki_topics'); print(len(topics['train']))")
+    done = subprocess.run([str(python), "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["6323"]
+    cli = subprocess.run([str(python), "-m", "tlcourse", "data", "list"], cwd=elsewhere, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert cli.returncode == 0 and "wiki_topics" in cli.stdout, cli.stderr[-2000:]
+    assert list(elsewhere.iterdir()) == []  # no build/, nothing left in the learner's folder

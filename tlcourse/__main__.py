@@ -13,7 +13,7 @@ def main(argv=None):
                                        "source is available; list the missing ones with their fix")
     prepare.add_argument("names", nargs="*")
     prepare.add_argument("--strict", action="store_true", help="exit 1 when a dataset cannot be prepared")
-    manifest = data_commands.add_parser("manifest", help="maintainers: recompute data/manifest.json")
+    manifest = data_commands.add_parser("manifest", help="maintainers: recompute tlcourse/manifest.json")
     manifest.add_argument("names", nargs="*")
     commands.add_parser("doctor", help="check the installation: one [OK]/[FAIL] line per requirement")
     course = commands.add_parser("course", help="run every notebook and write build/report.md (default profile: "

@@ -1,7 +1,7 @@
 """tlcourse.data.load(name): fixed, seeded splits from offline sources, cached and checksum-verified.
 
 Flow: source (installed package | Debian dataset | hub when online) -> splits -> files in the cache
-(`<TLCOURSE_CACHE>/data/<name>/`) whose sha256 must match data/manifest.json -> datasets.DatasetDict.
+(`<TLCOURSE_CACHE>/data/<name>/`) whose sha256 must match tlcourse/manifest.json (package data) -> datasets.DatasetDict.
 The files are the same whatever source served them, so every learner's numbers agree.
 """
 import gzip
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tlcourse.config import cache_dir, repo_root
+from tlcourse.config import cache_dir
 from tlcourse.env import is_offline
 
 SEED = 0
@@ -37,7 +37,7 @@ class DataSourceMissing(RuntimeError):
 
 
 class DataIntegrityError(RuntimeError):
-    """Prepared splits do not match the checksums in data/manifest.json."""
+    """Prepared splits do not match the checksums in tlcourse/manifest.json."""
 
 
 # ----------------------------------------------------------------------------------------- sources
@@ -207,7 +207,7 @@ def write_splits(splits, kind, folder):
 
 
 def manifest_path():
-    return repo_root() / "data" / "manifest.json"
+    return Path(__file__).with_name("manifest.json")  # package data: found wherever tlcourse is installed
 
 
 def read_manifest():
@@ -241,7 +241,7 @@ def prepare(name, verbose=True):
         print(f"tlcourse.data: the cache for {name!r} is incomplete or corrupted; rebuilding it")
     expected = read_manifest().get(name)
     if not expected:
-        raise DataIntegrityError(f"data/manifest.json has no checksums for {name!r}; "
+        raise DataIntegrityError(f"tlcourse/manifest.json has no checksums for {name!r}; "
                                  "maintainers: python -m tlcourse data manifest")
     with tempfile.TemporaryDirectory(dir=folder.parent if folder.parent.exists() else None) as tmp:
         tmp = Path(tmp)
@@ -249,7 +249,7 @@ def prepare(name, verbose=True):
         actual = {f.name: sha256(f) for f in sorted(tmp.iterdir())}
         if actual != expected:
             raise DataIntegrityError(
-                f"The splits prepared for {name!r} from {spec['source']} differ from data/manifest.json.\n"
+                f"The splits prepared for {name!r} from {spec['source']} differ from tlcourse/manifest.json.\n"
                 f"Expected {expected}\nGot {actual}\nThe source's version probably changed; "
                 "reinstall the version pinned in pyproject.toml (make setup).")
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +259,7 @@ def prepare(name, verbose=True):
 
 
 def write_manifest(names=None):
-    """Maintainers: recompute data/manifest.json from the sources (run once when a split rule changes)."""
+    """Maintainers: recompute tlcourse/manifest.json from the sources (run once when a split rule changes)."""
     manifest = read_manifest()
     for name in names or DATASETS:
         with tempfile.TemporaryDirectory() as tmp:
