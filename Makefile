@@ -3,7 +3,7 @@
 PY ?= .venv/bin/python
 OFFLINE := HF_HUB_OFFLINE=1
 
-.PHONY: setup course test lab doctor data
+.PHONY: setup course test lab doctor data student
 setup:
 	PY=$(PY) bash scripts/setup.sh
 course: setup
@@ -17,3 +17,5 @@ doctor:  # no set-up first: it must work when set-up did not
 	$(PY) -m tlcourse doctor
 data: setup
 	$(PY) -m tlcourse data list
+student: setup  # student copies in build/student/; grade one: $(PY) -m tlcourse grade build/student/NN_....ipynb
+	$(PY) -m tlcourse student

@@ -1,6 +1,7 @@
 """Every exercise check passes the right answer and fails the common wrong ones (and never crashes on them)."""
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -22,8 +23,10 @@ def mask_tokens(input_ids, special_tokens_mask, mask_id, vocab_size, probability
     return input_ids, labels
 
 
-def right_gradient(z, y):
-    return (torch.softmax(z, -1) - F.one_hot(y, z.shape[-1])) / z.shape[0]
+def right_gradient(z, y, smoothing):
+    k = z.shape[-1]
+    target = (1 - smoothing) * F.one_hot(y, k) + smoothing / k
+    return (torch.softmax(z, -1) - target) / z.shape[0]
 
 
 def right_mlm(logits, labels):
@@ -32,10 +35,11 @@ def right_mlm(logits, labels):
 
 CASES = [
     (exercises.cross_entropy_gradient, right_gradient, [
-        lambda z, y: (torch.softmax(z, -1) - F.one_hot(y, z.shape[-1])) / 4,  # N hard-coded
-        lambda z, y: torch.softmax(z, -1) - F.one_hot(y, z.shape[-1]),  # no mean
-        lambda z, y: -right_gradient(z, y),  # the article's sign
-        lambda z, y: (torch.sigmoid(z) - F.one_hot(y, z.shape[-1])) / z.shape[0],
+        lambda z, y, e: (torch.softmax(z, -1) - F.one_hot(y, z.shape[-1])) / z.shape[0],  # smoothing ignored
+        lambda z, y, e: (torch.softmax(z, -1) - (1 - e) * F.one_hot(y, z.shape[-1])
+                         - e / (z.shape[-1] - 1) * (1 - F.one_hot(y, z.shape[-1]))) / z.shape[0],  # e/(K-1) elsewhere
+        lambda z, y, e: right_gradient(z, y, e) * z.shape[0],  # no mean
+        lambda z, y, e: -right_gradient(z, y, e),  # the article's sign
     ]),
     (exercises.mlm_loss, right_mlm, [
         lambda logits, labels: F.cross_entropy(logits, labels),  # classes in the wrong dimension
@@ -57,6 +61,43 @@ CASES = [
         lambda c: 8000 * 128,
         lambda c: c.vocab_size * c.hidden_size * c.num_hidden_layers,
         lambda c: c.vocab_size + c.hidden_size,
+    ]),
+    # notebook 03
+    (exercises.macro_f1, lambda t, p: np.mean([2 * np.sum((p == c) & (t == c)) / max(1, np.sum(p == c) + np.sum(t == c))
+                                                for c in np.union1d(t, p)]), [
+        lambda t, p: np.mean(t == p),  # accuracy (= micro-F1)
+        lambda t, p: np.mean([2 * np.sum((p == c) & (t == c)) / max(1, np.sum(p == c) + np.sum(t == c))
+                              for c in np.unique(p)]),  # a class never predicted left out
+        lambda t, p: np.average([2 * np.sum((p == c) & (t == c)) / max(1, np.sum(p == c) + np.sum(t == c))
+                                 for c in np.union1d(t, p)], weights=[np.sum(t == c) for c in np.union1d(t, p)]),
+    ]),
+    (exercises.mean_pool, lambda h, m: (h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), [
+        lambda h, m: h.mean(1),  # padding counted
+        lambda h, m: (h * m.unsqueeze(-1)).sum(1) / h.shape[1],  # divided by the padded length
+        lambda h, m: torch.nn.functional.normalize((h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), dim=-1),
+    ]),
+    # notebook 04
+    (exercises.projection_parameters, lambda s: s["patch_size"] ** 2 * s["hidden"] + s["hidden"], [
+        lambda s: s["patch_size"] ** 2 * s["hidden"],  # the bias forgotten
+        lambda s: 3 * s["patch_size"] ** 2 * s["hidden"] + s["hidden"],  # three channels
+        lambda s: 49 * 128 + 128,  # the notebook's sizes hard-coded
+    ]),
+    (exercises.encoder_tokens, lambda s, p, r: int((s // p) ** 2 * (1 - r)) + 1, [
+        lambda s, p, r: int((s // p) ** 2 * (1 - r)),  # [CLS] forgotten
+        lambda s, p, r: (s // p) ** 2 + 1,  # every patch
+        lambda s, p, r: int((s // p) ** 2 * r) + 1,  # the hidden ones
+    ]),
+    # notebook 05
+    (exercises.lora_parameters, lambda n, h, r, m: n * m * (r * h + h * r), [
+        lambda n, h, r, m: n * m * r * h,  # A only
+        lambda n, h, r, m: n * m * h * h,  # the full matrices
+        lambda n, h, r, m: 6 * 2 * 2 * 8 * 384,  # MiniLM's numbers hard-coded
+    ]),
+    (exercises.per_process_batch, lambda g, p, a: g // p // a, [
+        lambda g, p, a: g // p, lambda g, p, a: g // a, lambda g, p, a: g * a // p,
+    ]),
+    (exercises.total_variation, lambda p, q: 0.5 * np.abs(p - q).sum(), [
+        lambda p, q: np.abs(p - q).sum(), lambda p, q: np.abs(p - q).max(), lambda p, q: 0.5 * ((p - q) ** 2).sum(),
     ]),
 ]
 
@@ -84,3 +125,32 @@ def test_unattempted_exercise_is_reported_not_raised(capsys):
 
     assert exercises.mlm_loss(stub) is False
     assert "not attempted" in capsys.readouterr().out
+
+
+def test_predict_names_fails_the_wrong_axis_and_a_batch_of_one():
+    names = {i: f"topic {i}" for i in range(5)}
+    assert exercises.predict_names(lambda z: [names[i] for i in z.argmax(dim=-1).tolist()], names) is True
+    for wrong in [lambda z: [names[i] for i in z.argmax(dim=0).tolist()],  # over the batch
+                  lambda z: [names[i] for i in z.argmax(dim=2).tolist()],  # the article's dim=2: raises
+                  lambda z: z.argmax(dim=-1).tolist(),  # ids, not names
+                  lambda z: [names[i] for i in z.squeeze().argmax(dim=-1).reshape(-1).tolist()][:1]]:
+        assert exercises.predict_names(wrong, names) is False
+
+
+def test_unpatchify_check_fails_a_wrong_inverse():
+    def patchify(pixels, p):
+        b, c, h, w = pixels.shape
+        grid = pixels.reshape(b, c, h // p, p, w // p, p)
+        return grid.permute(0, 2, 4, 1, 3, 5).reshape(b, (h // p) * (w // p), c * p ** 2)
+
+    def right(patches, p, size):
+        b = patches.shape[0]
+        grid = patches.reshape(b, size // p, size // p, 1, p, p)
+        return grid.permute(0, 3, 1, 4, 2, 5).reshape(b, 1, size, size)
+
+    def transposed(patches, p, size):  # rows and columns swapped
+        return right(patches, p, size).transpose(-1, -2)
+
+    assert exercises.unpatchify(right, patchify) is True
+    assert exercises.unpatchify(transposed, patchify) is False
+    assert exercises.unpatchify(lambda patches, p, size: patches.reshape(patches.shape[0], 1, size, size), patchify) is False

@@ -1,4 +1,4 @@
-"""Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report}."""
+"""Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report|student|grade}."""
 import argparse
 import sys
 
@@ -22,6 +22,12 @@ def main(argv=None):
     course.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
     course.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     commands.add_parser("report", help="print the course report table")
+    student = commands.add_parser("student", help="write student copies of the notebooks (no outputs, no solutions)")
+    student.add_argument("--out", default=None, help="folder (default: build/student)")
+    grade = commands.add_parser("grade", help="run notebooks and report each exercise: passed, failed, not attempted")
+    grade.add_argument("paths", nargs="+")
+    grade.add_argument("--profile", default="smoke", choices=["smoke", "default", "full"])
+    grade.add_argument("--timeout", type=int, default=900, help="seconds per cell")
     args = parser.parse_args(argv)
 
     if args.command == "data":
@@ -59,6 +65,16 @@ def main(argv=None):
         except KeyboardInterrupt:  # between notebooks; the report is written all the same
             print("\ninterrupted", file=sys.stderr)
             return 130
+    if args.command in ("student", "grade"):
+        import os
+
+        from tlcourse import student
+        from tlcourse.config import build_dir
+
+        if args.command == "student":
+            return student.main_student(args.out or build_dir() / "student")
+        os.environ["TLCOURSE_PROFILE"] = args.profile  # the kernels inherit it
+        return student.main_grade(args.paths, args.timeout)
     from tlcourse import report
 
     print(report.table())

@@ -38,18 +38,21 @@ def _generator(seed):
 
 # ------------------------------------------------------------------------------------------ notebook 01
 def cross_entropy_gradient(candidate):
-    """candidate(z, y) = gradient of F.cross_entropy(z, y) (mean over N) with respect to z, shape (N, K)."""
+    """candidate(z, y, smoothing) = gradient of F.cross_entropy(z, y, label_smoothing=smoothing) (mean over N)
+    with respect to z, shape (N, K)."""
     inputs = []
-    for seed, (n, k) in enumerate([(1, 2), (3, 5), (4, 3), (7, 4), (16, 10)]):
+    for seed, (n, k, smoothing) in enumerate([(1, 2, 0.0), (3, 5, 0.1), (4, 3, 0.2), (7, 4, 0.0), (16, 10, 0.1)]):
         g = _generator(seed)
-        inputs.append((torch.randn(n, k, generator=g, dtype=torch.float64), torch.randint(0, k, (n,), generator=g)))
+        inputs.append((torch.randn(n, k, generator=g, dtype=torch.float64), torch.randint(0, k, (n,), generator=g),
+                       smoothing))
 
-    def reference(z, y):
+    def reference(z, y, smoothing):
         z = z.detach().clone().requires_grad_()
-        return torch.autograd.grad(F.cross_entropy(z, y), z)[0].numpy()
+        return torch.autograd.grad(F.cross_entropy(z, y, label_smoothing=smoothing), z)[0].numpy()
 
-    return _compare("softmax cross-entropy gradient", candidate, reference, inputs,
-                    "prediction minus target per example, and the mean over the batch divides by its size")
+    return _compare("cross-entropy gradient with label smoothing", candidate, reference, inputs,
+                    "prediction minus the smoothed target, (1 - smoothing) onehot(y) + smoothing / K, per example; "
+                    "the mean over the batch divides by its size")
 
 
 def mlm_loss(candidate):
@@ -123,3 +126,121 @@ def embedding_parameters(candidate):
 
     return _compare("embedding parameters", candidate, reference, [(c,) for c in configs],
                     "one vector per vocabulary entry, as long as the embedding size", atol=0, rtol=0)
+
+
+# ------------------------------------------------------------------------------------------ notebook 03
+def macro_f1(candidate):
+    """candidate(y_true, y_pred) = macro-F1 (numpy int arrays), over the classes in either array."""
+    from sklearn.metrics import f1_score
+
+    inputs = []
+    for seed, (n, k) in enumerate([(10, 2), (40, 4), (200, 11)]):
+        rng = np.random.default_rng(seed)
+        y_true = rng.integers(0, k, n)
+        y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, k, n))
+        y_pred[y_pred == k - 1] = 0  # one class is never predicted: its F1 is 0, and it still counts
+        inputs.append((y_true, y_pred))
+    return _compare("macro-F1", candidate, lambda t, p: f1_score(t, p, average="macro", zero_division=0), inputs,
+                    "F1 = 2 TP / (2 TP + FP + FN) per class, then the plain mean over the classes")
+
+
+def predict_names(candidate, id2label):
+    """candidate(logits (batch, classes) tensor) = the list of predicted label names."""
+    k = len(id2label)
+    for seed, batch in enumerate([1, 6, k, 13]):
+        logits = torch.randn(batch, k, generator=_generator(seed))
+        try:
+            value, problem = _value(lambda: candidate(logits))
+        except Exception as error:  # the article's argmax(dim=2) raises: a wrong answer, not a crash
+            value, problem = None, f"it raised {type(error).__name__}: {error}."
+        if problem:
+            return _say(False, "predicted names", "argmax over the last dimension (the classes), then id2label", problem)
+        expected = [id2label[i] for i in logits.argmax(dim=-1).tolist()]
+        if value != expected:
+            return _say(False, "predicted names", "argmax over the last dimension (the classes), then id2label",
+                        "it differs from the reference for one of the test batches.")
+    return _say(True, "predicted names", "")
+
+
+def mean_pool(candidate):
+    """candidate(hidden_states (B, T, H), attention_mask (B, T)) = mean of the unpadded token vectors, (B, H)."""
+    inputs = []
+    for seed, (b, t, h) in enumerate([(1, 4, 3), (2, 5, 4), (5, 9, 8)]):
+        g = _generator(seed)
+        lengths = torch.randint(1, t + 1, (b,), generator=g)
+        lengths[0] = t if b > 1 else lengths[0]  # one row without padding, the others padded
+        mask = (torch.arange(t)[None, :] < lengths[:, None]).long()
+        inputs.append((torch.randn(b, t, h, generator=g, dtype=torch.float64), mask))
+
+    def reference(hidden, mask):
+        m = mask.unsqueeze(-1).to(hidden.dtype)
+        return ((hidden * m).sum(1) / m.sum(1)).numpy()
+
+    return _compare("mean pooling", candidate, reference, inputs,
+                    "multiply by the mask, sum over the tokens, divide by the mask's sum per row")
+
+
+# ------------------------------------------------------------------------------------------ notebook 04
+def projection_parameters(candidate):
+    """candidate(vit_sizes) = parameters of a one-channel small ViT's patch projection (weights and biases)."""
+    from transformers import ViTModel
+
+    from tlcourse.vision import small_vit_config
+
+    sizes = [dict(patch_size=7, hidden=64, layers=1, heads=4), dict(patch_size=4, hidden=32, layers=1, heads=2),
+             dict(patch_size=7, hidden=128, layers=1, heads=4)]
+
+    def reference(vit_sizes):
+        projection = ViTModel(small_vit_config(**vit_sizes), add_pooling_layer=False).embeddings.patch_embeddings
+        return sum(p.numel() for p in projection.parameters())
+
+    return _compare("projection parameters", candidate, reference, [(s,) for s in sizes],
+                    "one weight per (pixel of a patch, hidden unit), one bias per hidden unit", atol=0, rtol=0)
+
+
+def unpatchify(candidate, patchify):
+    """candidate(patches, patch_size, image_size) undoes patchify for one-channel images."""
+    for seed, (b, size, p) in enumerate([(1, 28, 7), (3, 12, 4), (2, 28, 14)]):
+        x = torch.randn(b, 1, size, size, generator=_generator(seed))
+        try:
+            value, problem = _value(lambda: candidate(patchify(x, p), p, size))
+        except Exception as error:
+            value, problem = None, f"it raised {type(error).__name__}: {error}."
+        hint = "reshape to (b, rows, cols, 1, p, p), permute the axes back, reshape to (b, 1, size, size)"
+        if problem or value is None:
+            return _say(False, "unpatchify", hint, problem or "the function returned None.")
+        if tuple(value.shape) != tuple(x.shape) or not torch.equal(value, x):
+            return _say(False, "unpatchify", hint, "unpatchify(patchify(x)) is not x for one of the test images.")
+    return _say(True, "unpatchify", "")
+
+
+def encoder_tokens(candidate):
+    """candidate(image_size, patch_size, mask_ratio) = tokens an MAE encoder processes per image, [CLS] included."""
+    inputs = [(28, 7, 0.75), (224, 16, 0.75), (32, 4, 0.5), (28, 7, 0.6)]
+    return _compare("encoder tokens", candidate, lambda s, p, r: int((s // p) ** 2 * (1 - r)) + 1, inputs,
+                    "the visible patches only (transformers rounds their number down), plus [CLS]", atol=0, rtol=0)
+
+
+# ------------------------------------------------------------------------------------------ notebook 05
+def lora_parameters(candidate):
+    """candidate(layers, hidden, rank, matrices_per_layer) = parameters LoRA adds to square hidden x hidden matrices."""
+    inputs = [(6, 384, 8, 2), (12, 768, 16, 4), (2, 128, 4, 1)]
+    return _compare("LoRA parameters", candidate, lambda n, h, r, m: n * m * 2 * r * h, inputs,
+                    "per adapted matrix: A is r x hidden, B is hidden x r", atol=0, rtol=0)
+
+
+def per_process_batch(candidate):
+    """candidate(global_batch, processes, accumulation_steps) = examples per process per forward pass."""
+    inputs = [(64, 4, 2), (32, 2, 1), (96, 3, 4), (16, 1, 8)]
+    return _compare("per-process batch", candidate, lambda g, p, a: g // p // a, inputs,
+                    "divide by the processes and by the accumulation steps", atol=0, rtol=0)
+
+
+def total_variation(candidate):
+    """candidate(p, q) = total variation distance of two probability vectors (numpy arrays)."""
+    inputs = [(np.array([1.0, 0.0]), np.array([0.0, 1.0])), (np.ones(4) / 4, np.ones(4) / 4)]
+    for seed, k in enumerate([3, 5, 11]):
+        rng = np.random.default_rng(seed)
+        inputs.append((rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k))))
+    return _compare("total variation", candidate, lambda p, q: 0.5 * np.abs(p - q).sum(), inputs,
+                    "half the sum of the absolute differences")
