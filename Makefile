@@ -3,7 +3,7 @@
 PY ?= .venv/bin/python
 OFFLINE := HF_HUB_OFFLINE=1
 
-.PHONY: setup course test lab doctor data student
+.PHONY: setup course test lab doctor data student book
 setup:
 	PY=$(PY) bash scripts/setup.sh
 course: setup
@@ -17,5 +17,8 @@ doctor:  # no set-up first: it must work when set-up did not
 	$(PY) -m tlcourse doctor
 data: setup
 	$(PY) -m tlcourse data list
-student: setup  # student copies in build/student/; grade one: $(PY) -m tlcourse grade build/student/NN_....ipynb
+student: setup  # student copies in student/; grade one: $(PY) -m tlcourse grade student/NN_....ipynb
 	$(PY) -m tlcourse student
+book: setup  # the course website in build/book/_build/html, from the notebooks' committed outputs
+	$(PY) -m pip install -q -e ".[book]"
+	$(PY) -m tlcourse book

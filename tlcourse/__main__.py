@@ -1,4 +1,4 @@
-"""Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report|student|grade}."""
+"""Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report|student|grade|book}."""
 import argparse
 import sys
 
@@ -22,8 +22,10 @@ def main(argv=None):
     course.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
     course.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     commands.add_parser("report", help="print the course report table")
+    commands.add_parser("book", help="build the course website into build/book (needs: pip install -e '.[book]')")
     student = commands.add_parser("student", help="write student copies of the notebooks (no outputs, no solutions)")
-    student.add_argument("--out", default=None, help="folder (default: build/student)")
+    student.add_argument("--out", default=None, help="folder (default: student/ beside notebooks/, so the "
+                         "notebooks' relative links still work; in a read-only checkout, the build folder's student/)")
     grade = commands.add_parser("grade", help="run notebooks and report each exercise: passed, failed, not attempted")
     grade.add_argument("paths", nargs="+")
     grade.add_argument("--profile", default="smoke", choices=["smoke", "default", "full"])
@@ -65,14 +67,17 @@ def main(argv=None):
         except KeyboardInterrupt:  # between notebooks; the report is written all the same
             print("\ninterrupted", file=sys.stderr)
             return 130
+    if args.command == "book":
+        from tlcourse import book
+
+        return book.main()
     if args.command in ("student", "grade"):
         import os
 
         from tlcourse import student
-        from tlcourse.config import build_dir
 
         if args.command == "student":
-            return student.main_student(args.out or build_dir() / "student")
+            return student.main_student(args.out or student.default_folder())
         os.environ["TLCOURSE_PROFILE"] = args.profile  # the kernels inherit it
         return student.main_grade(args.paths, args.timeout)
     from tlcourse import report

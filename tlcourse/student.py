@@ -39,6 +39,17 @@ def student_copy(notebook):
     return notebook
 
 
+def default_folder():
+    """student/ beside notebooks/ (so relative links such as ../docs/glossary.md still work), or, when the checkout
+    cannot be written, the user's build folder."""
+    import os
+
+    from tlcourse.config import build_dir, repo_root
+
+    root = repo_root()
+    return root / "student" if os.access(root, os.W_OK) else build_dir() / "student"
+
+
 def write_student_copies(out_dir):
     """Student copies of the course notebooks (not the worked solutions) into out_dir; returns their paths."""
     import nbformat
