@@ -13,12 +13,10 @@ test: setup
 lab: setup
 	$(PY) -m jupyter lab notebooks/
 doctor:  # no set-up first: it must work when set-up did not
-	@"$(PY)" -c "" 2>/dev/null || { echo "[FAIL] $(PY) does not run  -> fix: make setup"; exit 1; }
-	$(PY) -m tlcourse doctor
+	@"$(PY)" -c "" 2>/dev/null || { echo "[FAIL] $(PY) does not run  -> fix: make setup"; exit 1; }; $(PY) -m tlcourse doctor
 data: setup
 	$(PY) -m tlcourse data list
 student: setup  # student copies in student/; grade one: $(PY) -m tlcourse grade student/NN_....ipynb
 	$(PY) -m tlcourse student
 book: setup  # the course website in build/book/_build/html, from the notebooks' committed outputs
-	$(PY) -m pip install -q -e ".[book]"
-	$(PY) -m tlcourse book
+	$(PY) -m pip install -q -e ".[book]" && $(PY) -m tlcourse book
