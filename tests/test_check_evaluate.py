@@ -48,3 +48,18 @@ def test_predict_returns_logits_and_labels():
     data = [{"x": torch.randn(2), "labels": torch.tensor(i % 3)} for i in range(10)]
     logits, labels = evaluate.predict(Model(), data, batch_size=4)
     assert logits.shape == (10, 3) and labels.tolist() == [i % 3 for i in range(10)]
+
+
+def test_top_k_ranks_by_cosine_best_first():
+    items = np.eye(4)
+    queries = np.array([[0.1, 0.9, 0.3, 0.0], [0.05, 0.0, 0.2, 1.0]])
+    np.testing.assert_array_equal(evaluate.top_k(queries, items, k=3), [[1, 2, 0], [3, 2, 0]])
+    assert evaluate.top_k(queries, items, k=10).shape == (2, 4)  # k larger than the collection
+
+
+def test_retrieval_scores_count_ranks_and_missing_answers():
+    found = np.array([[3, 1, 2, 0, 4, 5], [0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0]])
+    answer = np.array([3, 4, 9])  # first at rank 1, second at rank 5, third absent
+    np.testing.assert_array_equal(evaluate.answer_ranks(found, answer), [1, 5, np.inf])
+    scores = evaluate.retrieval_scores(found, answer)
+    assert scores == {"recall_at_1": 1 / 3, "recall_at_5": 2 / 3, "mrr": (1 + 1 / 5 + 0) / 3}

@@ -33,6 +33,36 @@ def right_mlm(logits, labels):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
 
 
+def zero_shot(texts, descriptions, classes, k, renormalise=True):
+    centres = np.stack([descriptions[np.asarray(classes) == c].mean(0) for c in range(k)])
+    if renormalise:
+        centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+    return (texts @ centres.T).argmax(1)
+
+
+def in_batch(queries, documents, scale):
+    logits = scale * F.normalize(queries, dim=-1) @ F.normalize(documents, dim=-1).T
+    return -torch.log_softmax(logits, dim=1).diagonal().mean()
+
+
+def ndcg(relevant, ranking, k, ideal_over_k=False, normalise=True, offset=2):
+    gain = lambda hits: sum(h / math.log2(r + offset) if r + offset > 1 else math.inf for r, h in enumerate(hits))
+    dcg = gain(np.asarray(relevant)[np.asarray(ranking)[:k]])
+    ideal = gain([1] * (k if ideal_over_k else min(k, int(np.sum(relevant)))))
+    with np.errstate(all="ignore"):  # the log2(r) answer divides by zero at rank 1, as the learner's would
+        return dcg / ideal if normalise else dcg
+
+
+def test_ndcg_reference_agrees_with_scikit_learn():
+    from sklearn.metrics import ndcg_score
+
+    rng = np.random.default_rng(0)
+    relevant = (rng.random(40) < 0.2).astype(int)
+    scores = rng.random(40)
+    ranking = np.argsort(-scores)
+    assert math.isclose(exercises._ndcg_reference(relevant, ranking, 10), ndcg_score([relevant], [scores], k=10))
+
+
 CASES = [
     (exercises.cross_entropy_gradient, right_gradient, [
         lambda z, y, e: (torch.softmax(z, -1) - F.one_hot(y, z.shape[-1])) / z.shape[0],  # smoothing ignored
@@ -98,6 +128,24 @@ CASES = [
     ]),
     (exercises.total_variation, lambda p, q: 0.5 * np.abs(p - q).sum(), [
         lambda p, q: np.abs(p - q).sum(), lambda p, q: np.abs(p - q).max(), lambda p, q: 0.5 * ((p - q) ** 2).sum(),
+    ]),
+    (exercises.zero_shot_several_descriptions, lambda t, d, c, k: zero_shot(t, d, c, k), [
+        lambda t, d, c, k: zero_shot(t, d, c, k, renormalise=False),  # dot product with the raw mean
+        lambda t, d, c, k: np.asarray(c)[(t @ d.T).argmax(1)],  # the single nearest description
+        lambda t, d, c, k: (t @ d.T).argmax(1),  # a description index, not a class
+    ]),
+    (exercises.in_batch_negatives_loss, lambda q, d, s=20.0: in_batch(q, d, s), [
+        lambda q, d, s=20.0: F.cross_entropy(s * q @ d.T, torch.arange(len(q))),  # not normalised
+        lambda q, d, s=20.0: in_batch(q, d, 1.0),  # the scale forgotten
+        lambda q, d, s=20.0: in_batch(d, q, s),  # documents pick their query: the other direction
+        lambda q, d, s=20.0: F.cross_entropy(s * F.normalize(q, dim=-1) @ F.normalize(d, dim=-1).T,
+                                             torch.zeros(len(q), dtype=torch.long)),  # every target class 0
+    ]),
+    (exercises.ndcg_at_k, lambda rel, ranking, k: ndcg(rel, ranking, k), [
+        lambda rel, ranking, k: ndcg(rel, ranking, k, ideal_over_k=True),  # as if k items were relevant
+        lambda rel, ranking, k: ndcg(rel, ranking, k, normalise=False),  # DCG, not nDCG
+        lambda rel, ranking, k: ndcg(rel, ranking, k, offset=1),  # log2(r) instead of log2(r + 1): rank 1 divides by 0
+        lambda rel, ranking, k: float(np.mean(np.asarray(rel)[ranking[:k]])),  # precision@k
     ]),
 ]
 

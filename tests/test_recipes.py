@@ -4,12 +4,12 @@ import subprocess
 import sys
 import textwrap
 
-import nbformat
 import pytest
 
-from tlcourse import config
+from tlcourse import course
 
-NOTEBOOKS = ["03_bert_text_classification", "04_vit_image_transfer", "05_efficient_fine_tuning_and_scaling"]
+NOTEBOOKS = ["03_bert_text_classification", "04_vit_image_transfer", "05_efficient_fine_tuning_and_scaling",
+             "06_applications"]
 
 BLOCK_TLCOURSE = '''
 import sys
@@ -96,18 +96,36 @@ model = AutoModelForSequenceClassification.from_pretrained(folder)  # plain tran
 assert {{p["label"] for p in pipeline("text-classification", model=folder)(texts)}} <= {{"positive", "negative"}}
 print("recipe ok")
 ''',
+    "06_applications": MINILM + '''
+paragraphs = [f"Town {i} lies on river {i}. It has {i} bridges and a market. Its football club plays in the {i}th league."
+              for i in range(12)] + ["One sentence only.", "Two sentences. Not enough."]
+queries, documents, used = inverse_cloze_pairs(paragraphs, seed=0)
+assert used == list(range(12)), used  # the paragraphs with fewer than 3 sentences are skipped
+for query, document, index in zip(queries, documents, used):
+    assert query not in document and query in paragraphs[index]
+    assert sorted((query + " " + document).split()) == sorted(paragraphs[index].split())
+model = adapt_retriever(paragraphs, checkpoint, "adapted", pairs=8, batch_size=4)
+from sentence_transformers import SentenceTransformer
+
+again = SentenceTransformer("adapted")
+import numpy as np
+
+assert np.allclose(model.encode(queries[:3]), again.encode(queries[:3]), atol=1e-5)
+try:
+    adapt_retriever(paragraphs[:5], checkpoint, "too_few", batch_size=4)
+    raise AssertionError("too few paragraphs were not reported")
+except ValueError as error:
+    assert "at least 8" in str(error), error
+print("recipe ok")
+''',
 }
 
 
-def recipe_cells(name):
-    notebook = nbformat.read(config.repo_root() / "notebooks" / f"{name}.ipynb", as_version=4)
-    return [cell.source for cell in notebook.cells if "recipe" in cell.get("metadata", {}).get("tags", [])]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_the_recipe_cell_runs_pasted_into_a_fresh_file(name, tmp_path):
-    cells = recipe_cells(name)
-    assert len(cells) == 1, f"{name} should have one cell tagged recipe, has {len(cells)}"
+    cells = [course.recipe_source(name)]  # raises unless there is exactly one
     assert "tlcourse" not in cells[0]
     script = tmp_path / "my_project.py"
     script.write_text(BLOCK_TLCOURSE + "\n" + cells[0] + "\n\n" + textwrap.dedent(CALLS[name]))
@@ -115,3 +133,10 @@ def test_the_recipe_cell_runs_pasted_into_a_fresh_file(name, tmp_path):
                           env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-4000:]
     assert "recipe ok" in done.stdout
+
+
+def test_benchmarks_get_the_recipe_exactly_as_the_notebook_has_it():
+    namespace = course.run_recipe("06_applications")  # what benchmarks/retrieval_adapt.py runs
+    assert callable(namespace["adapt_retriever"]) and callable(namespace["inverse_cloze_pairs"])
+    with pytest.raises(ValueError, match="has 0"):
+        course.recipe_source("01_loss_functions_and_gradients")

@@ -21,6 +21,31 @@ def notebooks(names=()):
     return found
 
 
+def recipe_source(name):
+    """The source of the one cell tagged `recipe` in notebooks/<name>.ipynb: benchmarks and tests run it as it is."""
+    import nbformat
+
+    notebook = nbformat.read(repo_root() / "notebooks" / f"{name}.ipynb", as_version=4)
+    cells = [cell.source for cell in notebook.cells if "recipe" in cell.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{name} should have one cell tagged recipe, has {len(cells)}")
+    return cells[0]
+
+
+def run_recipe(name, seed=0):
+    """For a benchmark: set up (seed, threads, offline), quiet transformers' logging, and run notebook `name`'s recipe
+    cell exactly as it is. Returns the names the cell defined."""
+    import transformers
+
+    from tlcourse.env import setup
+
+    setup(seed=seed, verbose=False)
+    transformers.logging.set_verbosity_error()
+    namespace = {}
+    exec(recipe_source(name), namespace)
+    return namespace
+
+
 def requirements(path):
     """The datasets a notebook needs, from its metadata {"tlcourse": {"requires": [...]}}."""
     import nbformat

@@ -47,3 +47,26 @@ def most_confused(y_true, y_pred, names, top=5):
     order = np.argsort(matrix, axis=None)[::-1][:top]
     return [(names[i], names[j], int(matrix[i, j])) for i, j in zip(*np.unravel_index(order, matrix.shape))
             if matrix[i, j] > 0]
+
+
+# -------------------------------------------------------------------------------- search and recommendation
+def top_k(queries, items, k=10):
+    """Indices of the k items most similar to each query (rows L2-normalised: dot product = cosine), best first."""
+    similarity = np.asarray(queries) @ np.asarray(items).T
+    k = min(k, similarity.shape[1])
+    best = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(similarity, best, 1), axis=1, kind="stable")
+    return np.take_along_axis(best, order, 1)
+
+
+def answer_ranks(found, answer):
+    """Rank (1 = first) of each query's right item in `found` (item indices, best first); inf when absent."""
+    hits = np.asarray(found) == np.asarray(answer)[:, None]
+    return np.where(hits.any(1), hits.argmax(1) + 1, np.inf)
+
+
+def retrieval_scores(found, answer):
+    """Recall@1, recall@5 and mean reciprocal rank, when each query has one right item (absent from `found`: 0)."""
+    rank = answer_ranks(found, answer)
+    return {"recall_at_1": float(np.mean(rank <= 1)), "recall_at_5": float(np.mean(rank <= 5)),
+            "mrr": float(np.mean(1 / rank))}

@@ -244,3 +244,72 @@ def total_variation(candidate):
         inputs.append((rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k))))
     return _compare("total variation", candidate, lambda p, q: 0.5 * np.abs(p - q).sum(), inputs,
                     "half the sum of the absolute differences")
+
+
+# ------------------------------------------------------------------------------------------ notebook 06
+def _unit_rows(rng, rows, dimension):
+    vectors = rng.standard_normal((rows, dimension))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _zero_shot_reference(text_vectors, description_vectors, description_classes, num_classes):
+    centres = np.stack([description_vectors[np.asarray(description_classes) == c].mean(0) for c in range(num_classes)])
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    return (text_vectors @ centres.T).argmax(1)
+
+
+def zero_shot_several_descriptions(candidate):
+    """candidate(text_vectors, description_vectors, description_classes, num_classes) = a class per text."""
+    inputs = []
+    for seed, (texts, classes, per_class, dimension) in enumerate([(50, 3, (1, 4, 2), 8), (80, 4, (3, 1, 5, 2), 16)]):
+        rng = np.random.default_rng(seed)
+        description_classes = np.repeat(np.arange(classes), per_class)
+        # descriptions of a class point to different sides of a common direction, unequally spread
+        centres = _unit_rows(rng, classes, dimension)
+        spread = rng.uniform(0.3, 2.0, classes)[description_classes][:, None]
+        descriptions = centres[description_classes] + spread * _unit_rows(rng, len(description_classes), dimension)
+        descriptions /= np.linalg.norm(descriptions, axis=1, keepdims=True)
+        inputs.append((_unit_rows(rng, texts, dimension), descriptions, description_classes, classes))
+    return _compare("zero-shot with several descriptions", candidate, _zero_shot_reference, inputs,
+                    "average each class's description vectors, then compare directions (cosine), one class per text",
+                    atol=0, rtol=0)
+
+
+def _in_batch_reference(query_vectors, document_vectors, scale=20.0):
+    similarity = F.normalize(query_vectors, dim=-1) @ F.normalize(document_vectors, dim=-1).T
+    return F.cross_entropy(scale * similarity, torch.arange(len(query_vectors)))
+
+
+def in_batch_negatives_loss(candidate):
+    """candidate(query_vectors, document_vectors, scale=20.0) = MultipleNegativesRankingLoss on raw vectors."""
+    inputs = []
+    for seed, (batch, dimension, scale) in enumerate([(4, 8, 20.0), (7, 16, 20.0), (5, 6, 5.0)]):
+        generator = _generator(seed)
+        queries = 3 * torch.randn(batch, dimension, generator=generator, dtype=torch.float64)
+        inputs.append((queries, queries + 2 * torch.randn(batch, dimension, generator=generator, dtype=torch.float64),
+                       scale))
+    return _compare("in-batch negatives loss", candidate, lambda q, d, s: _in_batch_reference(q, d, s).item(),
+                    inputs, "cosine similarities of every query with every document in the batch, times the scale; "
+                            "each query's own document is the right class", atol=1e-8, rtol=1e-6)
+
+
+def _ndcg_reference(relevant, ranking, k):
+    relevant = np.asarray(relevant, dtype=float)
+    discount = 1 / np.log2(np.arange(2, k + 2))
+    gained = relevant[np.asarray(ranking)[:k]]
+    best = np.sort(relevant)[::-1][:k]
+    ideal = (best * discount[:len(best)]).sum()
+    return 0.0 if ideal == 0 else float((gained * discount[:len(gained)]).sum() / ideal)
+
+
+def ndcg_at_k(candidate):
+    """candidate(relevant, ranking, k) = nDCG@k of one ranking with 0/1 relevance."""
+    inputs = []
+    for seed, (items, share, k) in enumerate([(30, 0.3, 10), (50, 0.05, 10), (20, 0.5, 5), (40, 0.1, 10)]):
+        rng = np.random.default_rng(seed)
+        relevant = (rng.random(items) < share).astype(int)
+        relevant[rng.integers(items)] = 1  # at least one relevant item
+        inputs.append((relevant, rng.permutation(items)[:k], k))
+    return _compare("nDCG@k", candidate, _ndcg_reference, inputs,
+                    "rank r counts 1 / log2(r + 1) with r from 1; the ideal ordering puts every relevant item first, "
+                    "but there may be fewer than k of them", atol=1e-12, rtol=1e-9)
