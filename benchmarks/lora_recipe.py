@@ -1,4 +1,4 @@
-"""What notebook 05's LoRA recipe trains, and for how long: chosen on the validation split.
+"""What notebook 06's LoRA recipe trains, and for how long: chosen on the validation split.
 
 The recipe cell (read from the notebook, run as it is) puts LoRA on AutoModelForSequenceClassification (MiniLM,
 [CLS] pooler) at 32 labelled paragraphs per topic. Variants: the modules trained besides the adapters (the new
@@ -27,7 +27,7 @@ def main():
 
     from tlcourse import course, data, models, text
 
-    namespace = course.run_recipe("05_efficient_fine_tuning_and_scaling")  # the recipe exactly as the notebook has it
+    namespace = course.run_recipe("06_efficient_fine_tuning_and_scaling")  # the recipe exactly as the notebook has it
     topics = data.load("wiki_topics")
     names = topics["train"].features["label"].names
     train = topics["train"].select(text.label_budget(topics["train"]["label"], 32))

@@ -1,18 +1,18 @@
-"""What does pretraining compute buy downstream? Notebook 02's recipe pretrained for 2, 5, 10, 20 and 40 minutes
-on this CPU, each checkpoint then fine-tuned on notebook 03's task at 32 labels per class (3 seeds), against the same
+"""What does pretraining compute buy downstream? Notebook 03's recipe pretrained for 2, 5, 10, 20 and 40 minutes
+on this CPU, each checkpoint then fine-tuned on notebook 04's task at 32 labels per class (3 seeds), against the same
 architecture from random weights (0 minutes).
 
 One run serves every budget: a warm-up-stable-decay schedule (Hu et al. 2024, "MiniCPM"; Hagele et al. 2024): the
 learning rate warms up, stays constant, and for a budget of T minutes a copy of the run branches off at 0.8 T and
 decays linearly to 0 over the last 0.2 T, so each checkpoint has had T minutes of training with a finished
 schedule. Minutes are turned into optimizer steps once, from the median step time measured at the start (so a
-busy machine slows the run down but does not change its result). Fine-tuning: text.small_encoder_scores (notebook 03's LP-FT), its learning rate chosen per checkpoint on
+busy machine slows the run down but does not change its result). Fine-tuning: text.small_encoder_scores (notebook 04's LP-FT), its learning rate chosen per checkpoint on
 the validation split (mean over the seeds), test accuracy reported at that rate only.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/mlm_compute_curve.py [--minutes 2 5 10 20 40]
 Add a budget to an earlier run, on its scale of steps per minute:
      ... mlm_compute_curve.py --minutes 40 --add --steps-per-minute 349
-Writes benchmarks/results/mlm_compute_curve.json (notebook 02 draws it).
+Writes benchmarks/results/mlm_compute_curve.json (notebook 03 draws it).
 """
 import argparse
 import copy

@@ -1,4 +1,4 @@
-"""Which small MLM learns context on a 2-core CPU? Notebook 02's recipe (packed 128-token blocks, head at
+"""Which small MLM learns context on a 2-core CPU? Notebook 03's recipe (packed 128-token blocks, head at
 masked positions, fresh masks every epoch) for one configuration, scored after every epoch on fixed masks of
 the *validation* blocks, against the unigram and left-bigram count models. One configuration per process;
 results appended to benchmarks/results/mlm_recipe.jsonl.

@@ -1,4 +1,4 @@
-"""Tokens per second of MLM pretraining, before and after notebook 02's two speed-ups, same model and data:
+"""Tokens per second of MLM pretraining, before and after notebook 03's two speed-ups, same model and data:
 
   padded  + full head  : one paragraph per row, truncated at 128, padded to the batch's longest (the old recipe)
   packed  + full head  : paragraphs concatenated and cut into full 128-token blocks (no padding)

@@ -1,4 +1,4 @@
-"""Notebook 03's recipe cell on a binary-sentiment CSV the course has never seen, run as a practitioner would.
+"""Notebook 04's recipe cell on a binary-sentiment CSV the course has never seen, run as a practitioner would.
 
 The recipe cell's source is read from the notebook and run in a fresh interpreter, in a temporary folder outside
 the checkout, with tlcourse unimportable. At 32 labelled rows per class (3 seeds: different rows each time) it is
@@ -95,7 +95,7 @@ def main():
 
     from tlcourse.course import recipe_source
 
-    recipe = recipe_source("03_bert_text_classification")
+    recipe = recipe_source("04_bert_text_classification")
     with tempfile.TemporaryDirectory() as folder:
         csv, text_column, label_column = ((args.csv, args.text_column, args.label_column) if args.csv
                                           else default_csv(folder))

@@ -1,10 +1,10 @@
-"""How notebook 06 adapts MiniLM to the Wikipedia paragraphs for search: learning rate and number of pairs,
+"""How notebook 07 adapts MiniLM to the Wikipedia paragraphs for search: learning rate and number of pairs,
 chosen on the validation split.
 
 The recipe cell (read from the notebook, run as it is) fine-tunes MiniLM on inverse-cloze pairs from wiki_topics'
 training paragraphs with in-batch negatives. Each run is scored by the inverse cloze task on the validation
 paragraphs (one sentence out as the query, the rest of every paragraph as the collection): recall@1, recall@5 and
-MRR over the top 100, as notebook 06 scores them. First the learning rate at the default profile's 512 pairs, three
+MRR over the top 100, as notebook 07 scores them. First the learning rate at the default profile's 512 pairs, three
 seeds each (seed: which pairs, and their order), chosen by the mean MRR over the seeds (one seed's differences are
 within the spread between seeds); the largest rate, clearly worse, at one seed. Then more pairs at the chosen rate
 (what the full profile may use). The test split is not read.
@@ -30,7 +30,7 @@ MORE_PAIRS = [1024, 2048]
 def main():
     from tlcourse import course, data, evaluate, models
 
-    namespace = course.run_recipe("06_applications")  # the recipe exactly as the notebook has it
+    namespace = course.run_recipe("07_applications")  # the recipe exactly as the notebook has it
     topics = data.load("wiki_topics")
     queries, documents, _ = namespace["inverse_cloze_pairs"](list(topics["validation"]["text"]), seed=0)
     train_paragraphs = list(topics["train"]["text"])

@@ -1,10 +1,10 @@
-"""Notebook 03's small-BERT arms: the fine-tuning learning rate for `scratch` and `own_pretrained`, chosen on the
+"""Notebook 04's small-BERT arms: the fine-tuning learning rate for `scratch` and `own_pretrained`, chosen on the
 validation split per label budget (mean validation accuracy over 3 seeds). Random weights and pretrained ones often
 want different rates, so each method gets its own. The test split is not read here.
 
-own_pretrained is notebook 02's checkpoint from the course cache (default profile); if it is missing it is built with
-notebook 02's recipe (tlcourse.mlm.pretrain, several minutes). Writes benchmarks/results/small_bert_lr.json, which
-notebook 03 reads.
+own_pretrained is notebook 03's checkpoint from the course cache (default profile); if it is missing it is built with
+notebook 03's recipe (tlcourse.mlm.pretrain, several minutes). Writes benchmarks/results/small_bert_lr.json, which
+notebook 04 reads.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/small_bert_lr.py
 """
@@ -22,7 +22,7 @@ from tlcourse import data, mlm, models, text
 RESULTS = Path(__file__).parent / "results" / "small_bert_lr.json"
 LRS = [1e-3, 3e-3, 1e-2]  # 3e-4 lost everywhere in mlm_compute_curve.py; 3e-3, its top, won there
 SEEDS = [0, 1, 2]
-EPOCHS = {8: 20, 32: 10, 128: 4, "all": 2}  # notebook 03's epochs_small_bert (default profile)
+EPOCHS = {8: 20, 32: 10, 128: 4, "all": 2}  # notebook 04's epochs_small_bert (default profile)
 
 
 def encoder(path, config, pretrained, seed):
@@ -37,7 +37,7 @@ def main():
     try:
         path = models.resolve(text.OWN_BERT)
     except models.ModelNotAvailable:
-        print("building notebook 02's checkpoint with tlcourse.mlm.pretrain ...", flush=True)
+        print("building notebook 03's checkpoint with tlcourse.mlm.pretrain ...", flush=True)
         mlm.pretrain(models.save_dir(text.OWN_BERT))
         path = models.resolve(text.OWN_BERT)
     tokenizer, config = AutoTokenizer.from_pretrained(path), AutoConfig.from_pretrained(path)

@@ -3,7 +3,7 @@ scored on the validation split (the test split stays untouched for the notebook'
 Accuracy only: how long each recipe takes is measured where it runs alone, in the notebook.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/text_recipe_search.py   (about 8 minutes on 2 CPU cores)
-Writes benchmarks/results/text_recipe_search.csv, which notebook 03 shows.
+Writes benchmarks/results/text_recipe_search.csv, which notebook 04 shows.
 """
 import csv
 from pathlib import Path

@@ -1,9 +1,9 @@
-"""Notebook 04's masked autoencoder, measured: reconstruction loss and linear-probe accuracy on Fashion-MNIST for
+"""Notebook 05's masked autoencoder, measured: reconstruction loss and linear-probe accuracy on Fashion-MNIST for
 a choice of masking ratio, pixel targets (raw or normalised per patch) and epochs. One configuration per run:
 
     python benchmarks/vit_mae.py --mask-ratio 0.75 --epochs 2 [--norm-pix-loss]
 
-Appends one JSON line to benchmarks/results/vit_mae.jsonl. The probe is notebook 04's: logistic regression on
+Appends one JSON line to benchmarks/results/vit_mae.jsonl. The probe is notebook 05's: logistic regression on
 the mean of the patch tokens of 5,000 training images, scored on the 10,000 test images.
 """
 import argparse

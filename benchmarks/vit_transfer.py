@@ -1,12 +1,12 @@
-"""Notebook 04's transfer protocol, searched: for each method and label budget, the learning rate and training
+"""Notebook 05's transfer protocol, searched: for each method and label budget, the learning rate and training
 length (the step cap of the schedule) with the best mean validation accuracy; every run keeps its best
 validation checkpoint, as in the notebook.
 
     python benchmarks/vit_transfer.py --budgets 5 10 --seeds 0 1      # what results/ holds
     python benchmarks/vit_transfer.py --budgets 50 all --seeds 0
 
-Needs notebook 04's pretrained checkpoints in the course cache (run the notebook once). Writes
-benchmarks/results/vit_transfer_lr.json, which notebook 04 reads: the chosen rate and cap per method and budget,
+Needs notebook 05's pretrained checkpoints in the course cache (run the notebook once). Writes
+benchmarks/results/vit_transfer_lr.json, which notebook 05 reads: the chosen rate and cap per method and budget,
 with every run's validation accuracy and steps. The test split is not touched.
 """
 import argparse

@@ -15,7 +15,7 @@ def test_the_course_website_builds_and_its_links_resolve(tmp_path):
         pytest.skip("the book extra is not installed: pip install -e '.[book]'")
     html = book.build(tmp_path)  # --warningiserror: a warning fails the build
     pages = {p.relative_to(html).as_posix() for p in html.rglob("*.html")}
-    assert {"notebooks/03_bert_text_classification.html", "docs/glossary.html", "docs/teaching.html"} <= pages
+    assert {"notebooks/04_bert_text_classification.html", "docs/glossary.html", "docs/teaching.html"} <= pages
     index = (html / "README.html").read_text()
     order = [index.find(f"notebooks/0{n}_") for n in range(7)]
     assert -1 not in order and order == sorted(order), "the navigation is not in course order"

@@ -10,7 +10,7 @@ from tlcourse import exercises
 
 
 def mask_tokens(input_ids, special_tokens_mask, mask_id, vocab_size, probability=0.15, generator=None):
-    """Notebook 02's masking function."""
+    """Notebook 03's masking function."""
     input_ids, labels = input_ids.clone(), input_ids.clone()
     chance = torch.full(input_ids.shape, probability)
     chance[special_tokens_mask.bool()] = 0.0
@@ -92,7 +92,7 @@ CASES = [
         lambda c: c.vocab_size * c.hidden_size * c.num_hidden_layers,
         lambda c: c.vocab_size + c.hidden_size,
     ]),
-    # notebook 03
+    # notebook 04
     (exercises.macro_f1, lambda t, p: np.mean([2 * np.sum((p == c) & (t == c)) / max(1, np.sum(p == c) + np.sum(t == c))
                                                 for c in np.union1d(t, p)]), [
         lambda t, p: np.mean(t == p),  # accuracy (= micro-F1)
@@ -106,7 +106,7 @@ CASES = [
         lambda h, m: (h * m.unsqueeze(-1)).sum(1) / h.shape[1],  # divided by the padded length
         lambda h, m: torch.nn.functional.normalize((h * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True), dim=-1),
     ]),
-    # notebook 04
+    # notebook 05
     (exercises.projection_parameters, lambda s: s["patch_size"] ** 2 * s["hidden"] + s["hidden"], [
         lambda s: s["patch_size"] ** 2 * s["hidden"],  # the bias forgotten
         lambda s: 3 * s["patch_size"] ** 2 * s["hidden"] + s["hidden"],  # three channels
@@ -117,7 +117,7 @@ CASES = [
         lambda s, p, r: (s // p) ** 2 + 1,  # every patch
         lambda s, p, r: int((s // p) ** 2 * r) + 1,  # the hidden ones
     ]),
-    # notebook 05
+    # notebook 06
     (exercises.lora_parameters, lambda n, h, r, m: n * m * (r * h + h * r), [
         lambda n, h, r, m: n * m * r * h,  # A only
         lambda n, h, r, m: n * m * h * h,  # the full matrices

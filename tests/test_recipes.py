@@ -8,8 +8,8 @@ import pytest
 
 from tlcourse import course
 
-NOTEBOOKS = ["03_bert_text_classification", "04_vit_image_transfer", "05_efficient_fine_tuning_and_scaling",
-             "06_applications"]
+NOTEBOOKS = ["04_bert_text_classification", "05_vit_image_transfer", "06_efficient_fine_tuning_and_scaling",
+             "07_applications"]
 
 BLOCK_TLCOURSE = '''
 import sys
@@ -29,7 +29,7 @@ TEXTS = ["a wonderful, moving film", "I loved every minute", "brilliant acting a
          "a dull, tedious mess", "I hated it", "boring and far too long", "a waste of time"]
 
 CALLS = {
-    "03_bert_text_classification": MINILM + f'''
+    "04_bert_text_classification": MINILM + f'''
 texts = {TEXTS!r}
 labels = ["positive"] * 4 + ["negative"] * 4
 classifier = train_text_classifier(texts, labels, checkpoint, epochs=1, progress=False)
@@ -63,7 +63,7 @@ except ValueError as error:
     assert "{{'neutral': 1}}" in str(error), error
 print("recipe ok")
 ''',
-    "04_vit_image_transfer": '''
+    "05_vit_image_transfer": '''
 import numpy as np
 import torch
 from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
@@ -82,7 +82,7 @@ assert logits.shape == (12, 3), logits.shape
 assert model.config.id2label == {0: "circle", 1: "square", 2: "star"}
 print("recipe ok")
 ''',
-    "05_efficient_fine_tuning_and_scaling": MINILM + f'''
+    "06_efficient_fine_tuning_and_scaling": MINILM + f'''
 texts = {TEXTS!r}
 folder = lora_text_classifier(texts, ["positive"] * 4 + ["negative"] * 4, checkpoint, "merged", epochs=1,
                               progress=False)
@@ -96,7 +96,7 @@ model = AutoModelForSequenceClassification.from_pretrained(folder)  # plain tran
 assert {{p["label"] for p in pipeline("text-classification", model=folder)(texts)}} <= {{"positive", "negative"}}
 print("recipe ok")
 ''',
-    "06_applications": MINILM + '''
+    "07_applications": MINILM + '''
 paragraphs = [f"Town {i} lies on river {i}. It has {i} bridges and a market. Its football club plays in the {i}th league."
               for i in range(12)] + ["One sentence only.", "Two sentences. Not enough."]
 queries, documents, used = inverse_cloze_pairs(paragraphs, seed=0)
@@ -136,7 +136,7 @@ def test_the_recipe_cell_runs_pasted_into_a_fresh_file(name, tmp_path):
 
 
 def test_benchmarks_get_the_recipe_exactly_as_the_notebook_has_it():
-    namespace = course.run_recipe("06_applications")  # what benchmarks/retrieval_adapt.py runs
+    namespace = course.run_recipe("07_applications")  # what benchmarks/retrieval_adapt.py runs
     assert callable(namespace["adapt_retriever"]) and callable(namespace["inverse_cloze_pairs"])
     with pytest.raises(ValueError, match="has 0"):
         course.recipe_source("01_loss_functions_and_gradients")

@@ -16,11 +16,11 @@ def build(tmp_path, monkeypatch):
 
 def test_record_merges_flat_metrics_per_notebook(build, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path.parent)
-    report.record("03_bert_text_classification", {"accuracy/tfidf/8": 0.5})
-    report.record("notebooks/03_bert_text_classification.ipynb", {"accuracy/tfidf/32": 0.75})
-    report.set_run("03_bert_text_classification", 12.34, "ok", "smoke")
+    report.record("04_bert_text_classification", {"accuracy/tfidf/8": 0.5})
+    report.record("notebooks/04_bert_text_classification.ipynb", {"accuracy/tfidf/32": 0.75})
+    report.set_run("04_bert_text_classification", 12.34, "ok", "smoke")
     saved = json.loads((build / "metrics.json").read_text())
-    assert saved == {"03_bert_text_classification": {
+    assert saved == {"04_bert_text_classification": {
         "profile": "smoke", "wall_seconds": 12.3, "status": "ok",
         "metrics": {"accuracy/tfidf/8": 0.5, "accuracy/tfidf/32": 0.75}}}
 

@@ -1,4 +1,4 @@
-"""Notebook 05's served folder loads with plain transformers, without the course, and predicts the same."""
+"""Notebook 06's served folder loads with plain transformers, without the course, and predicts the same."""
 import subprocess
 import sys
 

@@ -37,7 +37,7 @@ def precision_line(device):
     if speedup >= 0.5:
         return f"{kernels}bf16 no faster than float32 (a matrix product at {speedup:.2f}x float32's speed)"
     return (f"{kernels}bf16 emulated: a matrix product runs {1 / speedup:.0f}x slower than in float32 "
-            f"(notebook 05 times a training step before it trains in bf16)")
+            f"(notebook 06 times a training step before it trains in bf16)")
 
 
 def checks():

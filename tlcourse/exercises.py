@@ -83,7 +83,7 @@ def perplexity_from_probabilities(candidate):
                     "perplexity = exp(mean cross-entropy), and the cross-entropy at one position is -log p")
 
 
-# ------------------------------------------------------------------------------------------ notebook 02
+# ------------------------------------------------------------------------------------------ notebook 03
 def picked_fraction(candidate, mask_tokens, mask_id=4, vocab_size=100):
     """candidate(special_tokens_mask, labels) = share of the non-special tokens that got a label (not -100)."""
     inputs = []
@@ -128,7 +128,7 @@ def embedding_parameters(candidate):
                     "one vector per vocabulary entry, as long as the embedding size", atol=0, rtol=0)
 
 
-# ------------------------------------------------------------------------------------------ notebook 03
+# ------------------------------------------------------------------------------------------ notebook 04
 def macro_f1(candidate):
     """candidate(y_true, y_pred) = macro-F1 (numpy int arrays), over the classes in either array."""
     from sklearn.metrics import f1_score
@@ -180,7 +180,7 @@ def mean_pool(candidate):
                     "multiply by the mask, sum over the tokens, divide by the mask's sum per row")
 
 
-# ------------------------------------------------------------------------------------------ notebook 04
+# ------------------------------------------------------------------------------------------ notebook 05
 def projection_parameters(candidate):
     """candidate(vit_sizes) = parameters of a one-channel small ViT's patch projection (weights and biases)."""
     from transformers import ViTModel
@@ -221,7 +221,7 @@ def encoder_tokens(candidate):
                     "the visible patches only (transformers rounds their number down), plus [CLS]", atol=0, rtol=0)
 
 
-# ------------------------------------------------------------------------------------------ notebook 05
+# ------------------------------------------------------------------------------------------ notebook 06
 def lora_parameters(candidate):
     """candidate(layers, hidden, rank, matrices_per_layer) = parameters LoRA adds to square hidden x hidden matrices."""
     inputs = [(6, 384, 8, 2), (12, 768, 16, 4), (2, 128, 4, 1)]
@@ -246,7 +246,7 @@ def total_variation(candidate):
                     "half the sum of the absolute differences")
 
 
-# ------------------------------------------------------------------------------------------ notebook 06
+# ------------------------------------------------------------------------------------------ notebook 07
 def _unit_rows(rng, rows, dimension):
     vectors = rng.standard_normal((rows, dimension))
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

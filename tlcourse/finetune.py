@@ -1,4 +1,4 @@
-"""python -m tlcourse.finetune: notebook 03's text fine-tune (MiniLM, LP-FT, wiki_topics) from the command line.
+"""python -m tlcourse.finetune: notebook 04's text fine-tune (MiniLM, LP-FT, wiki_topics) from the command line.
 
 The same data, recipe and loop (`tlcourse.train.fit`) as the notebook. Run it as it is on one process, or
 data-parallel under accelerate (or torchrun); nothing in the loop changes:
@@ -20,7 +20,7 @@ import json
 import time
 from pathlib import Path
 
-WAYS = ("head_only", "top2", "full", "lora")  # what to train, notebook 05 section 1
+WAYS = ("head_only", "top2", "full", "lora")  # what to train, notebook 06 section 1
 
 
 def adapt(encoder, way):

@@ -1,4 +1,4 @@
-"""A BERT encoder, mean pooling and one linear layer as a transformers model: notebook 05's served model.
+"""A BERT encoder, mean pooling and one linear layer as a transformers model: notebook 06's served model.
 
 `save_for_serving` writes a course classifier (`tlcourse.text.MeanPoolClassifier`, LoRA merged) as a folder that
 holds everything: config (with the label names), tokenizer, weights, and a copy of this file, so that plain

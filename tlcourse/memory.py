@@ -1,6 +1,6 @@
 """python -m tlcourse.memory WAY: the memory one fine-tuning configuration needs, measured alone in this process.
 
-Notebook 05 starts one process per configuration, so that no earlier model or freed buffer hides in the numbers:
+Notebook 06 starts one process per configuration, so that no earlier model or freed buffer hides in the numbers:
 
     python -m tlcourse.memory full          # or: head_only, top2, lora; --precision bf16; --rows 16 --length 32
 
@@ -15,7 +15,7 @@ steps (forward, backward, AdamW) on one batch of rows x length tokens and prints
   forward pass's temporary buffers (peak of an inference forward); weights_mb is what the baseline already holds.
 
 glibc's malloc keeps freed memory for reuse, so resident memory would remember buffers long gone; MALLOC_MMAP_THRESHOLD_
-(set when notebook 05 starts this module) makes it hand every large block back at once.
+(set when notebook 06 starts this module) makes it hand every large block back at once.
 """
 import argparse
 import json

@@ -1,4 +1,4 @@
-"""tlcourse.mlm: the pieces of notebook 02's pretraining that notebook 03 and the benchmarks reuse.
+"""tlcourse.mlm: the pieces of notebook 03's pretraining that notebook 04 and the benchmarks reuse.
 
 pack: paragraphs concatenated and cut into full blocks (no padding to compute).
 MaskedOnlyMLM: the MLM loss with the vocabulary projection computed only where a token is to be guessed.
@@ -133,9 +133,9 @@ class CountModels:
         return uni_loss, uni_hit, bi_loss, bi_hit, masked["kind"][rows, cols], target
 
 
-# ------------------------------------------------------------------------------ notebook 02's recipe
+# ------------------------------------------------------------------------------ notebook 03's recipe
 def pretraining_sizes():
-    """Notebook 02's knobs per profile, chosen by benchmarks/mlm_recipe.py (notebook 03 rebuilds with the same)."""
+    """Notebook 03's knobs per profile, chosen by benchmarks/mlm_recipe.py (notebook 04 rebuilds with the same)."""
     from tlcourse.config import pick
 
     return dict(arch="roformer", corpus_size=pick(smoke=300, default=None, full=None),
@@ -184,7 +184,7 @@ def new_model(config):
 
 
 def pretrain(save_to=None, sizes=None, seed=0, eval_fn=None, **fit_kwargs):
-    """Notebook 02's recipe in one call: tokenizer, packed blocks, RoFormer, MLM with the head at masked positions,
+    """Notebook 03's recipe in one call: tokenizer, packed blocks, RoFormer, MLM with the head at masked positions,
     fresh masks every epoch (DataCollatorForLanguageModeling; whole words with sizes["whole_word"]), fit;
     save_pretrained when `save_to` is given.
     Returns (model, tokenizer, blocks, history, seconds)."""

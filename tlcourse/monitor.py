@@ -1,4 +1,4 @@
-"""tlcourse.monitor: watching what a deployed classifier predicts, batch by batch (notebooks 05 and 06).
+"""tlcourse.monitor: watching what a deployed classifier predicts, batch by batch (notebooks 06 and 07).
 
 Labels arrive late or never, but the mix of predicted classes is free to watch: compare each batch's mix with a
 reference mix by total variation distance, and ring when it exceeds a level set on calm batches, so that the

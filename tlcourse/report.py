@@ -24,7 +24,7 @@ def write(all_metrics):
 def record(notebook, metrics):
     """Merge flat metrics such as {'accuracy/tfidf/8': 0.54} into build/metrics.json under `notebook`.
 
-    notebook: the notebook's stem ('03_bert_text_classification') or its path.
+    notebook: the notebook's stem ('04_bert_text_classification') or its path.
     """
     stem = str(notebook).rsplit("/", 1)[-1].removesuffix(".ipynb")
     for key, value in metrics.items():

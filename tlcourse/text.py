@@ -1,9 +1,9 @@
-"""tlcourse.text: the text pieces notebooks 02 and 03 share: a WordPiece tokenizer trained on our corpus,
-tokenized datasets, a small BERT config, and notebook 03's classification recipe (mean pooling, LP-FT)."""
+"""tlcourse.text: the text pieces notebooks 03 and 04 share: a WordPiece tokenizer trained on our corpus,
+tokenized datasets, a small BERT config, and notebook 04's classification recipe (mean pooling, LP-FT)."""
 import torch
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-OWN_BERT = "own-bert-mlm"  # the cache name of the BERT pretrained in notebook 02 (per profile; tlcourse.mlm builds it)
+OWN_BERT = "own-bert-mlm"  # the cache name of the BERT pretrained in notebook 03 (per profile; tlcourse.mlm builds it)
 
 
 def train_tokenizer(texts, vocab_size=8000, max_length=128):
@@ -116,7 +116,7 @@ def start_head_from_probe(head, probe):
 
 def fine_tune(encoder, tokenizer, train, num_labels, probe=None, *, max_length=32, epochs=4, batch_size=16,
               lr_encoder=1e-4, lr_head=1e-3, seed=0, **fit_kwargs):
-    """Notebook 03's recipe, LP-FT: fit a linear probe on frozen mean-pooled features, start the head from it,
+    """Notebook 04's recipe, LP-FT: fit a linear probe on frozen mean-pooled features, start the head from it,
     then fine-tune everything, the head at a 10x higher learning rate. `train` has text and label columns.
     Returns (MeanPoolClassifier, History)."""
     from transformers import DataCollatorWithPadding
@@ -136,7 +136,7 @@ def fine_tune(encoder, tokenizer, train, num_labels, probe=None, *, max_length=3
 
 
 def small_encoder_scores(encoder, tokenizer, train, evaluations, num_labels, *, lr, epochs, max_length=32, seed=0):
-    """Notebook 03's small-BERT arm in one call: LP-FT with `lr` for the encoder and the head (text.fine_tune),
+    """Notebook 04's small-BERT arm in one call: LP-FT with `lr` for the encoder and the head (text.fine_tune),
     then accuracy on each dataset of `evaluations` ({name: dataset with text and label}). Returns {name: accuracy}."""
     from transformers import DataCollatorWithPadding
 

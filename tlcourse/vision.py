@@ -1,4 +1,4 @@
-"""tlcourse.vision: the image pieces notebook 04 shares: tensors from the image datasets, a small ViT config,
+"""tlcourse.vision: the image pieces notebook 05 shares: tensors from the image datasets, a small ViT config,
 and the shift augmentation used when fine-tuning on few labels."""
 import math
 
