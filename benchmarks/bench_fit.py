@@ -1,4 +1,4 @@
-"""Is tlcourse.train.fit as fast as a plain PyTorch loop? Same model, data, optimizer, schedule, clipping.
+"""Is tlcourse.tools.train.fit as fast as a plain PyTorch loop? Same model, data, optimizer, schedule, clipping.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_fit.py
 Prints examples/s for each loop, alternated over repeats, and the ratio fit / plain.
@@ -8,7 +8,7 @@ import time
 import torch
 from transformers import BertConfig, BertForSequenceClassification, get_linear_schedule_with_warmup
 
-from tlcourse.train import fit, parameter_groups
+from tlcourse.tools.train import fit, parameter_groups
 
 BATCH, LENGTH, BATCHES, REPEATS = 32, 64, 30, 3
 

@@ -25,9 +25,10 @@ def main():
     import torch
     from transformers import pipeline
 
-    from tlcourse import course, data, models, text
+    from tlcourse.course import runner, data, models
+    from tlcourse.tools import text
 
-    namespace = course.run_recipe("06_efficient_fine_tuning_and_scaling")  # the recipe exactly as the notebook has it
+    namespace = runner.run_recipe("06_efficient_fine_tuning_and_scaling")  # the recipe exactly as the notebook has it
     topics = data.load("wiki_topics")
     names = topics["train"].features["label"].names
     train = topics["train"].select(text.label_budget(topics["train"]["label"], 32))

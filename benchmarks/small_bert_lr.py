@@ -3,7 +3,7 @@ validation split per label budget (mean validation accuracy over 3 seeds). Rando
 want different rates, so each method gets its own. The test split is not read here.
 
 own_pretrained is notebook 03's checkpoint from the course cache (default profile); if it is missing it is built with
-notebook 03's recipe (tlcourse.mlm.pretrain, several minutes). Writes benchmarks/results/small_bert_lr.json, which
+notebook 03's recipe (tlcourse.tools.mlm.pretrain, several minutes). Writes benchmarks/results/small_bert_lr.json, which
 notebook 04 reads.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/small_bert_lr.py
@@ -17,7 +17,8 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 import tlcourse
-from tlcourse import data, mlm, models, text
+from tlcourse.course import data, models
+from tlcourse.tools import mlm, text
 
 RESULTS = Path(__file__).parent / "results" / "small_bert_lr.json"
 LRS = [1e-3, 3e-3, 1e-2]  # 3e-4 lost everywhere in mlm_compute_curve.py; 3e-3, its top, won there
@@ -37,7 +38,7 @@ def main():
     try:
         path = models.resolve(text.OWN_BERT)
     except models.ModelNotAvailable:
-        print("building notebook 03's checkpoint with tlcourse.mlm.pretrain ...", flush=True)
+        print("building notebook 03's checkpoint with tlcourse.tools.mlm.pretrain ...", flush=True)
         mlm.pretrain(models.save_dir(text.OWN_BERT))
         path = models.resolve(text.OWN_BERT)
     tokenizer, config = AutoTokenizer.from_pretrained(path), AutoConfig.from_pretrained(path)
@@ -54,7 +55,7 @@ def main():
             for lr in LRS:
                 started = time.perf_counter()
                 scores = [text.small_encoder_scores(encoder(path, config, method == "own_pretrained", seed), tokenizer,
-                                                    train, {"validation": topics["validation"]}, len(names), lr=lr,
+                                                    train, {"validation": topics["validation"]}, names, lr=lr,
                                                     epochs=epochs, seed=seed)["validation"] for seed in seeds]
                 by_lr[lr] = float(np.mean(scores))
                 print(f"{method:15} {per_class!s:>4}/class lr {lr:g}: validation {by_lr[lr]:.3f} "

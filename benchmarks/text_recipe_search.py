@@ -13,10 +13,13 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
 
 import tlcourse
-from tlcourse import data, evaluate, models, text
-from tlcourse.train import fit
+from tlcourse.course import data, models
+from tlcourse.lessons.bert_text_classification import MeanPoolClassifier, start_head_from_probe
+from tlcourse.tools import evaluate, text
+from tlcourse.tools.train import fit
 
 EPOCHS = {8: 8, 32: 4}
+NAMES = [str(i) for i in range(11)]  # the 11 topics; the labels are their indices
 # name, pooling, head start, encoder lr, head lr, max_length
 RECIPES = [
     ("linear probe only (no fine-tuning)", "mean", "probe", 0.0, 0.0, 32),
@@ -39,7 +42,7 @@ def cls_model(checkpoint, train, tokenizer, max_length, head):
         with torch.inference_mode():
             model.eval()
             features = model.bert(**collate(list(tokens))).pooler_output.numpy()
-        text.start_head_from_probe(model.classifier, text.linear_probe(features, train["label"]))
+        start_head_from_probe(model.classifier, text.linear_probe(features, train["label"]))
     return model
 
 
@@ -54,14 +57,14 @@ def run(recipe, budget, topics, tokenizer, checkpoint):
         features = text.embed(encoder, tokenizer, topics["validation"]["text"], max_length)
         return float((probe.predict(features) == np.array(topics["validation"]["label"])).mean())
     if pooling == "mean" and head == "probe":
-        model, _ = text.fine_tune(models.load(checkpoint), tokenizer, train, 11, max_length=max_length,
+        model, _ = text.fine_tune(models.load(checkpoint), tokenizer, train, NAMES, max_length=max_length,
                                   epochs=EPOCHS[budget], lr_encoder=lr_encoder, lr_head=lr_head, plot=False,
                                   progress=False)
     else:
         torch.manual_seed(0)
         if pooling == "mean":
-            model = text.MeanPoolClassifier(models.load(checkpoint), 11)
-            encoder, classifier = model.encoder, model.head
+            model = MeanPoolClassifier.from_encoder(models.load(checkpoint), NAMES)
+            encoder, classifier = model.encoder, model.classifier
         else:
             model = cls_model(checkpoint, train, tokenizer, max_length, head)
             encoder, classifier = model.bert, model.classifier

@@ -17,8 +17,9 @@ from sklearn.linear_model import LogisticRegression
 from transformers import ViTForImageClassification
 
 import tlcourse
-from tlcourse import data, vision
-from tlcourse.train import fit
+from tlcourse.course import data
+from tlcourse.tools import vision
+from tlcourse.tools.train import fit
 
 
 def probe_accuracy(encoder, pixels, labels, test_pixels, test_labels, rows=5000):

@@ -19,7 +19,8 @@ import torch
 from transformers import ViTForImageClassification
 
 import tlcourse
-from tlcourse import data, models, text, vision
+from tlcourse.course import data, models
+from tlcourse.tools import text, vision
 
 RESULTS = Path(__file__).parent / "results" / "vit_transfer_lr.json"
 MAX_STEPS = {"5": 200, "10": 300, "50": 400, "all": 500}  # the longer cap; the search also tries half of it

@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(config, items):
     """A notebook that needs a dataset this machine lacks is reported as skipped, with the fix, not as failed."""
     from pathlib import Path
 
-    from tlcourse.course import skip_reason
+    from tlcourse.course.runner import skip_reason
 
     reasons = {}
     for item in items:

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tlcourse import book
+from tlcourse.course import book
 
 
 def test_the_course_website_builds_and_its_links_resolve(tmp_path):

@@ -1,6 +1,6 @@
 import pytest
 
-from tlcourse import config
+from tlcourse.course import config
 
 
 @pytest.mark.parametrize("profile,expected", [("smoke", 1), ("default", 3), ("full", 10)])
@@ -40,7 +40,7 @@ def test_a_read_only_checkout_gets_a_build_folder_per_user(tmp_path, monkeypatch
 
 
 def test_threads_follow_tlcourse_threads_then_the_container_quota(tmp_path, monkeypatch, capsys):
-    from tlcourse import env
+    from tlcourse.course import env
 
     monkeypatch.setenv("TLCOURSE_THREADS", "1")
     assert env.usable_cpus() == 1
@@ -74,7 +74,7 @@ def test_threads_follow_tlcourse_threads_then_the_container_quota(tmp_path, monk
 
 
 def test_the_hub_probe_honours_hf_endpoint(monkeypatch):
-    from tlcourse import env
+    from tlcourse.course import env
 
     monkeypatch.delenv("HF_ENDPOINT", raising=False)
     assert env.hub_address() == ("huggingface.co", 443)

@@ -8,7 +8,8 @@ import time
 import nbformat
 import pytest
 
-from tlcourse import __main__, config, course, data
+from tlcourse import __main__
+from tlcourse.course import config, runner, data
 
 
 def write_notebook(path, *sources):
@@ -34,7 +35,7 @@ def test_a_dead_kernel_is_reported_and_the_next_notebook_still_runs(course_folde
     dies = write_notebook(course_folder / "01_dies.ipynb", "print('before')",
                           "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "print('never')")
     works = write_notebook(course_folder / "02_works.ipynb", "print(6 * 7)")
-    monkeypatch.setattr(course, "notebooks", lambda names=(): [dies, works])
+    monkeypatch.setattr(runner, "notebooks", lambda names=(): [dies, works])
 
     status = __main__.main(["course", "--profile", "default", "--timeout", "60"])
 
@@ -56,14 +57,14 @@ def test_a_dead_kernel_is_reported_and_the_next_notebook_still_runs(course_folde
 def test_an_error_and_a_timeout_are_failures_with_their_reason(course_folder):
     error = write_notebook(course_folder / "01_error.ipynb", "1 / 0")
     slow = write_notebook(course_folder / "02_slow.ipynb", "import time\ntime.sleep(60)")
-    failures = course.run_notebooks([error, slow], "smoke", timeout=3)
+    failures = runner.run_notebooks([error, slow], "smoke", timeout=3)
     assert failures == {"01_error": "cell 0: ZeroDivisionError: division by zero",
                         "02_slow": "cell 0: a cell ran longer than the 3 s timeout"}
 
 
 def test_a_smoke_run_leaves_the_notebooks_and_the_default_report_alone(course_folder, monkeypatch):
     works = write_notebook(course_folder / "01_works.ipynb", "print('smoke')")
-    monkeypatch.setattr(course, "notebooks", lambda names=(): [works])
+    monkeypatch.setattr(runner, "notebooks", lambda names=(): [works])
     assert __main__.main(["course", "--profile", "smoke"]) == 0
     smoke = course_folder.parent / "build" / "smoke"
     assert nbformat.read(smoke / "executed" / "01_works.ipynb", as_version=4).cells[0].outputs[0]["text"] == "smoke\n"
@@ -75,11 +76,12 @@ def test_a_smoke_run_leaves_the_notebooks_and_the_default_report_alone(course_fo
 RUNNER = """
 import sys
 from pathlib import Path
-from tlcourse import __main__, config, course, data
+from tlcourse import __main__
+from tlcourse.course import config, runner, data
 folder = Path(sys.argv[1])
 config.repo_root = lambda: folder.parent
 data.DATASETS = {}
-course.notebooks = lambda names=(): sorted(folder.glob("*.ipynb"))
+runner.notebooks = lambda names=(): sorted(folder.glob("*.ipynb"))
 sys.exit(__main__.main(["course", "--profile", "default"]))
 """
 
@@ -118,11 +120,11 @@ def test_ctrl_c_while_preparing_data_still_writes_the_report(course_folder, monk
 
 
 def test_a_rerun_drops_the_metrics_an_older_run_recorded(course_folder):
-    from tlcourse import report
+    from tlcourse.course import report
 
     report.record("01_rerun", {"drift_batches_flagged": 5.0})  # from an older version of the notebook
     notebook = write_notebook(course_folder / "01_rerun.ipynb", "print('this version records nothing')")
-    assert course.run_notebooks([notebook], "smoke", timeout=60) == {}
+    assert runner.run_notebooks([notebook], "smoke", timeout=60) == {}
     assert not report.read()["01_rerun"].get("metrics") and report.read()["01_rerun"]["status"] == "ok"
 
 
@@ -135,10 +137,10 @@ def test_a_notebook_whose_dataset_is_missing_is_skipped_with_the_fix(course_fold
     notebook.metadata["tlcourse"] = {"requires": ["fashion_mnist"]}
     nbformat.write(notebook, needs)
     works = write_notebook(course_folder / "02_works.ipynb", "print(6 * 7)")
-    assert course.run_notebooks([needs, works], "smoke", timeout=60) == {}  # skipped is not failed
+    assert runner.run_notebooks([needs, works], "smoke", timeout=60) == {}  # skipped is not failed
     out = capsys.readouterr().out
     assert f"01_needs ... skipped: fashion_mnist is not available (fix: {data.fix('fashion_mnist')})" in out
     assert "02_works ... ok" in out
-    from tlcourse import report
+    from tlcourse.course import report
 
     assert report.read()["01_needs"]["status"].startswith("skipped: fashion_mnist is not available")

@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from tlcourse import data
+from tlcourse.course import data
 
 
 def test_wiki_topics_splits_are_fixed_and_stratified():

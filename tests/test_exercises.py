@@ -6,21 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tlcourse import exercises
-
-
-def mask_tokens(input_ids, special_tokens_mask, mask_id, vocab_size, probability=0.15, generator=None):
-    """Notebook 03's masking function."""
-    input_ids, labels = input_ids.clone(), input_ids.clone()
-    chance = torch.full(input_ids.shape, probability)
-    chance[special_tokens_mask.bool()] = 0.0
-    picked = torch.bernoulli(chance, generator=generator).bool()
-    labels[~picked] = -100
-    to_mask = torch.bernoulli(torch.full(input_ids.shape, 0.8), generator=generator).bool() & picked
-    input_ids[to_mask] = mask_id
-    to_random = torch.bernoulli(torch.full(input_ids.shape, 0.5), generator=generator).bool() & picked & ~to_mask
-    input_ids[to_random] = torch.randint(vocab_size, input_ids.shape, generator=generator)[to_random]
-    return input_ids, labels
+from tlcourse.course import exercises
+from tlcourse.lessons.mlm_pretraining import mask_tokens  # notebook 03's masking cell, exported
 
 
 def right_gradient(z, y, smoothing):
@@ -202,3 +189,67 @@ def test_unpatchify_check_fails_a_wrong_inverse():
     assert exercises.unpatchify(right, patchify) is True
     assert exercises.unpatchify(transposed, patchify) is False
     assert exercises.unpatchify(lambda patches, p, size: patches.reshape(patches.shape[0], 1, size, size), patchify) is False
+
+
+# notebook 02: each check passes the right answer, fails each trap, and never prints the expected values
+def attention_02(q, k, v, padding_mask, scale=True, mask="before", dim=-1):
+    scores = q @ k.transpose(-2, -1) / (math.sqrt(q.shape[-1]) if scale else 1.0)
+    keep = padding_mask[:, None, None, :].bool()
+    if mask == "before":
+        scores = scores.masked_fill(~keep, float("-inf"))
+    weights = torch.softmax(scores, dim=dim)
+    if mask == "after":  # the padded keys' weights zeroed after the softmax: the rows no longer sum to 1
+        weights = weights * keep
+    return weights @ v
+
+
+def split_heads_02(x, heads):
+    b, t, d = x.shape
+    return x.view(b, t, heads, d // heads).transpose(1, 2)
+
+
+CASES_02 = [
+    (exercises.masked_attention, attention_02, [
+        lambda q, k, v, m: attention_02(q, k, v, m, mask="after"),  # mask applied after the softmax
+        lambda q, k, v, m: attention_02(q, k, v, m, scale=False),  # no 1/sqrt(d)
+        lambda q, k, v, m: attention_02(q, k, v, m, dim=-2),  # softmax over the queries
+        lambda q, k, v, m: attention_02(q, k, v, m, mask="none"),  # padding ignored
+    ]),
+    (exercises.split_heads, split_heads_02, [
+        lambda x, h: x.view(x.shape[0], h, x.shape[1], x.shape[2] // h),  # no transpose
+        lambda x, h: x.view(x.shape[0], x.shape[1], x.shape[2] // h, h).permute(0, 3, 1, 2),  # strided heads
+        lambda x, h: x.view(x.shape[0], x.shape[1], h, x.shape[2] // h),  # not transposed at all
+    ]),
+    (exercises.causal_mask, lambda t: torch.ones(t, t).tril().bool(), [
+        lambda t: torch.ones(t, t).triu().bool(),  # transposed: attends to the future
+        lambda t: torch.ones(t, t).tril(-1).bool(),  # the diagonal excluded
+        lambda t: torch.ones(t, t).triu(1).bool(),  # True where masked (the other convention)
+        lambda t: torch.ones(t, t).bool(),  # no mask
+    ]),
+]
+
+
+@pytest.mark.parametrize("check, right, wrongs", CASES_02, ids=[c[0].__name__ for c in CASES_02])
+def test_notebook_02_checks_pass_the_right_answer_and_fail_each_trap(check, right, wrongs, capsys):
+    import re
+
+    assert check(right) is True
+    for wrong in wrongs:
+        assert check(wrong) is False
+    printed = capsys.readouterr().out
+    assert "Traceback" not in printed
+    assert printed.count("[TRY AGAIN]") == len(wrongs) and printed.count("[OK]") == 1
+    # verdicts and hints only: no tensor, array or decimal number of the expected answer
+    assert not any(word in printed for word in ("tensor(", "array(", "True", "False", "[["))
+    assert not re.search(r"\d\.\d", printed), printed
+
+
+def test_notebook_02_checks_say_not_attempted_and_survive_a_crash(capsys):
+    def stub(*args):
+        raise NotImplementedError
+
+    for check in (exercises.masked_attention, exercises.split_heads, exercises.causal_mask):
+        assert check(stub) is False
+        assert check(lambda *args: torch.zeros(2, 3)[5]) is False  # an IndexError is a wrong answer
+    printed = capsys.readouterr().out
+    assert printed.count("not attempted") == 3 and "IndexError" in printed

@@ -30,7 +30,7 @@ def test_two_processes_match_one(tmp_path):
     assert one["train_examples"] == two["train_examples"] == 44 and one["test_examples"] == 55  # 11 batches of 4
     assert abs(one["test_loss"] - two["test_loss"]) < 1e-3  # same global batch, gradients averaged: same path
     assert abs(one["test_accuracy"] - two["test_accuracy"]) <= 1 / 55
-    from tlcourse.finetune import max_weight_difference
+    from tlcourse.tools.measure import max_weight_difference
 
     assert max_weight_difference(tmp_path / "one", tmp_path / "two") <= 1e-5  # float64: rounding cannot hide a bug
     # the comparison can fail: a different global batch (4 -> 8) is a different run
@@ -43,7 +43,7 @@ def test_weight_difference_sees_a_changed_weight(tmp_path):
     import torch
     from safetensors.torch import save_file
 
-    from tlcourse.finetune import max_weight_difference
+    from tlcourse.tools.measure import max_weight_difference
 
     weights = {"a": torch.zeros(3), "b": torch.ones(2, 2)}
     for name, change in [("x", 0.0), ("y", 0.5)]:
@@ -58,7 +58,7 @@ def test_weight_difference_sees_a_changed_weight(tmp_path):
 def test_adapt_trains_what_it_says():
     from transformers import BertConfig, BertModel
 
-    from tlcourse.finetune import adapt
+    from tlcourse.lessons.efficient_fine_tuning_and_scaling import adapt
 
     def trainable(way):
         encoder = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=4, num_attention_heads=2,

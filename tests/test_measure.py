@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from tlcourse import measure
+from tlcourse.tools import measure
 
 def test_size_on_disk_scales_with_parameters():
     small, large = torch.nn.Linear(10, 10), torch.nn.Linear(1000, 1000)
@@ -23,7 +23,7 @@ def test_median_seconds_warms_up_then_takes_the_median():
 
 AVX2_ONLY = """
 import torch
-from tlcourse import measure
+from tlcourse.tools import measure
 print(torch.backends.cpu.get_cpu_capability(), measure.autocast_speedup(torch.bfloat16, repeats=3))
 """
 

@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-from tlcourse import memory
+from tlcourse.tools import memory
 
 
 def test_storage_bytes_counts_shared_storage_once_and_leaves_out_excluded():

@@ -1,17 +1,18 @@
-"""tlcourse.mlm: packing, the head at masked positions, fixed masks, the count yardsticks, the recipe."""
+"""tlcourse.tools.mlm: packing, the head at masked positions, fixed masks, the count yardsticks, the recipe."""
 import numpy as np
 import pytest
 import torch
 from transformers import BertConfig, BertForMaskedLM, RoFormerConfig, RoFormerForMaskedLM
 
-from tlcourse import mlm
+from tlcourse.lessons.mlm_pretraining import MaskedOnlyMLM, pack
+from tlcourse.tools import mlm
 
 SPECIAL = [0, 1, 2, 3, 4]  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
 
 def test_pack_concatenates_and_drops_only_the_last_partial_block():
     paragraphs = [[2, 10, 11, 3], [2, 12, 3], [2, 13, 14, 15, 3]]
-    blocks = mlm.pack(paragraphs, 5)
+    blocks = pack(paragraphs, 5)
     assert blocks.tolist() == [[2, 10, 11, 3, 2], [12, 3, 2, 13, 14]]  # 12 tokens -> 2 full blocks, 2 left over
 
 
@@ -24,7 +25,7 @@ def test_masked_only_head_gives_the_full_head_loss(arch):
     ids = torch.randint(5, 60, (3, 16))
     labels = torch.full_like(ids, -100)
     labels[:, ::4] = ids[:, ::4]
-    out = mlm.MaskedOnlyMLM(model)(input_ids=ids, labels=labels)
+    out = MaskedOnlyMLM(model)(input_ids=ids, labels=labels)
     assert out["logits"].shape == (12, 60)
     assert torch.allclose(out["loss"], model(input_ids=ids, labels=labels).loss, atol=1e-6)
 
@@ -107,16 +108,16 @@ def test_resume_of_a_tied_mlm_model_ends_with_the_same_weights(tmp_path, caplog)
     """The checkpoint stores the tied embedding / output projection once; resuming must restore both."""
     from transformers import DataCollatorForLanguageModeling
 
-    from tlcourse.text import train_tokenizer
-    from tlcourse.train import fit
+    from tlcourse.lessons.mlm_pretraining import train_tokenizer
+    from tlcourse.tools.train import fit
 
     tokenizer = train_tokenizer(["the cat sat on the mat and the dog ran"] * 20, vocab_size=60, max_length=16)
-    rows = [{"input_ids": b} for b in mlm.pack(tokenizer(["the cat sat on the mat"] * 40)["input_ids"], 16)]
+    rows = [{"input_ids": b} for b in pack(tokenizer(["the cat sat on the mat"] * 40)["input_ids"], 16)]
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.3)
 
     def new():
         torch.manual_seed(0)
-        return mlm.MaskedOnlyMLM(RoFormerForMaskedLM(RoFormerConfig(
+        return MaskedOnlyMLM(RoFormerForMaskedLM(RoFormerConfig(
             vocab_size=len(tokenizer), hidden_size=16, embedding_size=16, num_hidden_layers=1, num_attention_heads=1,
             intermediate_size=32)))
 

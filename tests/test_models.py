@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tlcourse import models
+from tlcourse.course import models
 
 
 def test_minilm_resolves_to_the_packaged_folder():

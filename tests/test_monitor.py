@@ -1,8 +1,8 @@
-"""tlcourse.monitor: class shares per batch, total variation distance, and an alarm level that keeps its promise."""
+"""Notebook 06's monitoring cell (exported): class shares per batch, total variation distance, and an alarm level that keeps its promise."""
 import numpy as np
 import pytest
 
-from tlcourse import monitor
+from tlcourse.lessons import efficient_fine_tuning_and_scaling as monitor  # notebook 06's monitoring cell
 
 
 def test_class_shares_count_each_class_per_batch():

@@ -4,7 +4,7 @@ import socket
 import pytest
 
 import tlcourse
-from tlcourse import data, models
+from tlcourse.course import data, models
 
 
 @pytest.fixture

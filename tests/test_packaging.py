@@ -7,7 +7,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from tlcourse import config, doctor
+from tlcourse.course import config, doctor
 
 ROOT = config.repo_root()
 
@@ -33,7 +33,7 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_doctor_passes_here_and_fails_with_the_fix(monkeypatch, capsys):
-    from tlcourse import data
+    from tlcourse.course import data
 
     assert doctor.main() == (1 if data.unavailable(data.DATASETS) else 0)
     monkeypatch.setattr(doctor, "PACKAGES", doctor.PACKAGES + ["no-such-package-tlcourse"])
@@ -55,7 +55,7 @@ def test_cli_reports_an_unknown_dataset():
 
 def test_doctor_accepts_a_prepared_cache_and_names_the_fix_for_a_missing_source(fresh_cache, monkeypatch, capsys,
                                                                                  tmp_path):
-    from tlcourse import data
+    from tlcourse.course import data
 
     monkeypatch.setenv("TLCOURSE_FASHION_MNIST_DIR", str(tmp_path / "absent"))
     data.prepare("digits")
@@ -99,7 +99,7 @@ def test_the_pip_path_runs_without_make_or_bash(tmp_path):
         done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         expected = 0
         if command.endswith("doctor"):  # it fails, with the fix, where a dataset is missing (issue 14)
-            from tlcourse import data
+            from tlcourse.course import data
 
             expected = 1 if data.unavailable(data.DATASETS) else 0
         assert done.returncode == expected, (command, done.stdout[-2000:], done.stderr[-2000:])

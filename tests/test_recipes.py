@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from tlcourse import course
+from tlcourse.course import runner
 
 NOTEBOOKS = ["04_bert_text_classification", "05_vit_image_transfer", "06_efficient_fine_tuning_and_scaling",
-             "07_applications"]
+             "07_applications_search"]
 
 BLOCK_TLCOURSE = '''
 import sys
@@ -96,7 +96,7 @@ model = AutoModelForSequenceClassification.from_pretrained(folder)  # plain tran
 assert {{p["label"] for p in pipeline("text-classification", model=folder)(texts)}} <= {{"positive", "negative"}}
 print("recipe ok")
 ''',
-    "07_applications": MINILM + '''
+    "07_applications_search": MINILM + '''
 paragraphs = [f"Town {i} lies on river {i}. It has {i} bridges and a market. Its football club plays in the {i}th league."
               for i in range(12)] + ["One sentence only.", "Two sentences. Not enough."]
 queries, documents, used = inverse_cloze_pairs(paragraphs, seed=0)
@@ -125,7 +125,7 @@ print("recipe ok")
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_the_recipe_cell_runs_pasted_into_a_fresh_file(name, tmp_path):
-    cells = [course.recipe_source(name)]  # raises unless there is exactly one
+    cells = [runner.recipe_source(name)]  # raises unless there is exactly one
     assert "tlcourse" not in cells[0]
     script = tmp_path / "my_project.py"
     script.write_text(BLOCK_TLCOURSE + "\n" + cells[0] + "\n\n" + textwrap.dedent(CALLS[name]))
@@ -136,7 +136,7 @@ def test_the_recipe_cell_runs_pasted_into_a_fresh_file(name, tmp_path):
 
 
 def test_benchmarks_get_the_recipe_exactly_as_the_notebook_has_it():
-    namespace = course.run_recipe("07_applications")  # what benchmarks/retrieval_adapt.py runs
+    namespace = runner.run_recipe("07_applications_search")  # what benchmarks/retrieval_adapt.py runs
     assert callable(namespace["adapt_retriever"]) and callable(namespace["inverse_cloze_pairs"])
     with pytest.raises(ValueError, match="has 0"):
-        course.recipe_source("01_loss_functions_and_gradients")
+        runner.recipe_source("01_loss_functions_and_gradients")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from tlcourse import config, report
+from tlcourse.course import config, report
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from tlcourse.train import fit
+from tlcourse.tools.train import fit
 
 
 class TinyClassifier(nn.Module):

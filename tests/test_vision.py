@@ -1,6 +1,7 @@
 import torch
 
-from tlcourse import data, vision
+from tlcourse.course import data
+from tlcourse.tools import vision
 
 
 def test_image_tensors_are_normalised_images_with_labels():

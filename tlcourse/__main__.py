@@ -1,4 +1,6 @@
-"""Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report|student|grade|book}."""
+"""Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report|student|grade|book|export}.
+
+Thin: each command parses its arguments and calls one function of tlcourse.course."""
 import argparse
 import sys
 
@@ -30,16 +32,23 @@ def main(argv=None):
     grade.add_argument("paths", nargs="+")
     grade.add_argument("--profile", default="smoke", choices=["smoke", "default", "full"])
     grade.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    export = commands.add_parser("export", help="write the notebooks' cells tagged `export` to tlcourse/lessons/")
+    export.add_argument("--check", action="store_true", help="only compare: exit 1 when a module is out of date")
     args = parser.parse_args(argv)
 
+    if args.command == "export":
+        from tlcourse.course import export
+
+        return export.main(check=args.check)
+
     if args.command == "data":
-        from tlcourse import data
+        from tlcourse.course import data
 
         if args.action == "list":
             for name, source, cached, about, where in data.summary_rows():
                 print(f"{name:14} source {source:7} cached {cached:3}  {about}\n{'':14} {where}")
         elif args.action == "prepare":
-            from tlcourse.env import hub_reachable, is_offline, set_offline
+            from tlcourse.course.env import hub_reachable, is_offline, set_offline
 
             if not is_offline() and not hub_reachable():
                 set_offline()  # no network: a missing dataset is reported at once, not after 30-50 s of retries
@@ -56,31 +65,31 @@ def main(argv=None):
             print(f"wrote {data.manifest_path()}")
         return 0
     if args.command == "doctor":
-        from tlcourse import doctor
+        from tlcourse.course import doctor
 
         return doctor.main()
     if args.command == "course":
-        from tlcourse import course
+        from tlcourse.course import runner
 
         try:
-            return 0 if course.run(args.profile, args.names, args.timeout) else 1
+            return 0 if runner.run(args.profile, args.names, args.timeout) else 1
         except KeyboardInterrupt:  # between notebooks; the report is written all the same
             print("\ninterrupted", file=sys.stderr)
             return 130
     if args.command == "book":
-        from tlcourse import book
+        from tlcourse.course import book
 
         return book.main()
     if args.command in ("student", "grade"):
         import os
 
-        from tlcourse import student
+        from tlcourse.course import student
 
         if args.command == "student":
             return student.main_student(args.out or student.default_folder())
         os.environ["TLCOURSE_PROFILE"] = args.profile  # the kernels inherit it
         return student.main_grade(args.paths, args.timeout)
-    from tlcourse import report
+    from tlcourse.course import report
 
     print(report.table())
     return 0

@@ -1,6 +1,6 @@
 """python -m tlcourse.finetune: notebook 04's text fine-tune (MiniLM, LP-FT, wiki_topics) from the command line.
 
-The same data, recipe and loop (`tlcourse.train.fit`) as the notebook. Run it as it is on one process, or
+The same data, recipe and loop (`tlcourse.tools.train.fit`) as the notebook. Run it as it is on one process, or
 data-parallel under accelerate (or torchrun); nothing in the loop changes:
 
     python -m tlcourse.finetune --per-class 32
@@ -19,37 +19,6 @@ import argparse
 import json
 import time
 from pathlib import Path
-
-WAYS = ("head_only", "top2", "full", "lora")  # what to train, notebook 06 section 1
-
-
-def adapt(encoder, way):
-    """Choose what of a BERT-style `encoder` trains: 'full' (everything), 'top2' (its last two layers),
-    'head_only' (nothing: only a head on top will learn) or 'lora' (rank-8 updates of the attention's query
-    and value projections, everything else frozen; peft wraps the encoder). Returns the encoder."""
-    if way not in WAYS:
-        raise ValueError(f"way must be one of {WAYS}, not {way!r}")
-    if way == "lora":
-        from peft import LoraConfig, get_peft_model
-
-        return get_peft_model(encoder, LoraConfig(r=8, lora_alpha=16, target_modules=["query", "value"],
-                                                  lora_dropout=0.0))
-    layers = encoder.config.num_hidden_layers
-    trainable = {"full": [""], "head_only": [], "top2": [f"encoder.layer.{i}." for i in (layers - 2, layers - 1)]}[way]
-    for name, parameter in encoder.named_parameters():
-        parameter.requires_grad = any(name.startswith(prefix) for prefix in trainable)
-    return encoder
-
-
-def max_weight_difference(folder_a, folder_b):
-    """Largest absolute difference between the weights two runs saved (model.safetensors in each folder)."""
-    from safetensors.torch import load_file
-
-    a, b = load_file(Path(folder_a) / "model.safetensors"), load_file(Path(folder_b) / "model.safetensors")
-    if a.keys() != b.keys():
-        raise ValueError(f"the two folders hold different weights: {sorted(a.keys() ^ b.keys())[:5]}")
-    return max((a[name].float() - b[name].float()).abs().max().item() for name in a)
-
 
 def parse(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tlcourse.finetune", description=__doc__.split("\n")[0])
@@ -82,9 +51,10 @@ def main(argv=None):
     from transformers import AutoModel, AutoTokenizer, DataCollatorWithPadding
 
     import tlcourse
-    from tlcourse import data, evaluate, models, text
+    from tlcourse.course import data, models
+    from tlcourse.tools import evaluate, text
 
-    from tlcourse.env import usable_cpus
+    from tlcourse.course.env import usable_cpus
 
     threads = args.threads or max(1, usable_cpus() // state.num_processes)
     tlcourse.setup(seed=0, threads=threads, verbose=state.is_main_process)
@@ -102,7 +72,7 @@ def main(argv=None):
         encoder = encoder.double()
 
     started = time.perf_counter()
-    model, history = text.fine_tune(encoder, tokenizer, train, len(topics["train"].features["label"].names),
+    model, history = text.fine_tune(encoder, tokenizer, train, topics["train"].features["label"].names,
                                     max_length=args.max_length, epochs=args.epochs,
                                     batch_size=args.batch_size // state.num_processes, plot=False,
                                     progress=state.is_main_process)

@@ -1,10 +1,10 @@
-"""python -m tlcourse.memory WAY: the memory one fine-tuning configuration needs, measured alone in this process.
+"""python -m tlcourse.tools.memory WAY: the memory one fine-tuning configuration needs, measured alone in this process.
 
 Notebook 06 starts one process per configuration, so that no earlier model or freed buffer hides in the numbers:
 
-    python -m tlcourse.memory full          # or: head_only, top2, lora; --precision bf16; --rows 16 --length 32
+    python -m tlcourse.tools.memory full          # or: head_only, top2, lora; --precision bf16; --rows 16 --length 32
 
-It builds MiniLM with a mean-pool head, adapted as `tlcourse.finetune.adapt(way)` says, then runs a few training
+It builds MiniLM with a mean-pool head, adapted as notebook 06's `adapt(way)` says (tlcourse.lessons.efficient_fine_tuning_and_scaling), then runs a few training
 steps (forward, backward, AdamW) on one batch of rows x length tokens and prints one JSON line:
 
 - peak_mb: on CPU, the process's peak resident memory (VmHWM) minus its resident memory once the model is built
@@ -95,13 +95,16 @@ def measure(way, rows=16, length=32, steps=3, precision="no", num_labels=11, che
 
     import tlcourse
     import transformers
-    from tlcourse import finetune, models, text
+    from tlcourse.course import models
+    from tlcourse.lessons.bert_text_classification import MeanPoolClassifier
+    from tlcourse.lessons.efficient_fine_tuning_and_scaling import adapt
 
     transformers.logging.set_verbosity_error()
     device = tlcourse.setup(seed=0, verbose=False)
     torch.manual_seed(0)
     encoder = AutoModel.from_pretrained(models.resolve(checkpoint), add_pooling_layer=False)
-    model = text.MeanPoolClassifier(finetune.adapt(encoder, way), num_labels).to(device).train()  # dropout on
+    names = [str(i) for i in range(num_labels)]
+    model = MeanPoolClassifier.from_encoder(adapt(encoder, way), names).to(device).train()  # dropout on
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=1e-5)
     batch = {"input_ids": torch.randint(1000, 20000, (rows, length), device=device),
@@ -171,7 +174,7 @@ def measure(way, rows=16, length=32, steps=3, precision="no", num_labels=11, che
 
 def in_fresh_process(way, precision="no", rows=16, length=32, steps=3):
     """Run `measure` in a new Python process (glibc told to return large blocks at once); returns its dict."""
-    command = [sys.executable, "-m", "tlcourse.memory", way, "--precision", precision, "--rows", str(rows),
+    command = [sys.executable, "-m", "tlcourse.tools.memory", way, "--precision", precision, "--rows", str(rows),
                "--length", str(length), "--steps", str(steps)]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ | {"MALLOC_MMAP_THRESHOLD_": "65536"})
     if done.returncode:
@@ -180,9 +183,9 @@ def in_fresh_process(way, precision="no", rows=16, length=32, steps=3):
 
 
 def main(argv=None):
-    from tlcourse.finetune import WAYS
+    from tlcourse.lessons.efficient_fine_tuning_and_scaling import WAYS
 
-    parser = argparse.ArgumentParser(prog="python -m tlcourse.memory", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tlcourse.tools.memory", description=__doc__.split("\n")[0])
     parser.add_argument("way", choices=WAYS)
     parser.add_argument("--precision", choices=["no", "bf16"], default="no")
     parser.add_argument("--rows", type=int, default=16)

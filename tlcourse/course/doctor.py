@@ -28,7 +28,7 @@ def precision_line(device):
     """What bf16 costs here: native (faster than float32) or emulated (slower). Information, not a failure."""
     import torch
 
-    from tlcourse.measure import autocast_speedup
+    from tlcourse.tools.measure import autocast_speedup
 
     speedup = autocast_speedup(torch.bfloat16, device, repeats=3)
     kernels = f"CPU kernels {torch.backends.cpu.get_cpu_capability()}, " if device.type == "cpu" else ""
@@ -42,8 +42,8 @@ def precision_line(device):
 
 def checks():
     """Yield (ok, what, fix) for each requirement."""
-    from tlcourse import data, models
-    from tlcourse.config import cache_dir
+    from tlcourse.course import data, models
+    from tlcourse.course.config import cache_dir
 
     yield sys.version_info >= (3, 10), f"Python {sys.version.split()[0]}", "install Python 3.10 or newer"
     for name in PACKAGES:
@@ -64,7 +64,7 @@ def checks():
     except models.ModelNotAvailable as error:
         yield False, "model minilm missing", str(error).splitlines()[-1]
     try:
-        from tlcourse.env import pick_device
+        from tlcourse.course.env import pick_device
 
         device = pick_device()
         yield True, f"device {device.type}", ""

@@ -44,7 +44,7 @@ def default_folder():
     cannot be written, the user's build folder."""
     import os
 
-    from tlcourse.config import build_dir, repo_root
+    from tlcourse.course.config import build_dir, repo_root
 
     root = repo_root()
     return root / "student" if os.access(root, os.W_OK) else build_dir() / "student"
@@ -54,7 +54,7 @@ def write_student_copies(out_dir):
     """Student copies of the course notebooks (not the worked solutions) into out_dir; returns their paths."""
     import nbformat
 
-    from tlcourse.course import notebooks
+    from tlcourse.course.runner import notebooks
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,8 +83,8 @@ def verdicts(notebook):
 
 def grade(path, timeout=900):
     """Run a (student) notebook and return its exercises' verdicts; the run's error, if any, under '(run)'."""
-    from tlcourse.config import build_dir
-    from tlcourse.course import execute
+    from tlcourse.course.config import build_dir
+    from tlcourse.course.runner import execute
 
     log = build_dir() / "logs" / f"grade-{Path(path).stem}.log"
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""tlcourse.train.fit: the course's one training loop, built on accelerate.
+"""tlcourse.tools.train.fit: the course's one training loop, built on accelerate.
 
 The same loop runs on a CPU, one GPU, or several GPUs/machines under `accelerate launch`.
 It shuffles with a seeded sampler, warms the learning rate up linearly then decays it, clips
@@ -91,7 +91,7 @@ def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, 
     from accelerate.utils import DataLoaderConfiguration, set_seed
     from transformers import get_linear_schedule_with_warmup, get_wsd_schedule
 
-    from tlcourse.plot import LivePlot
+    from tlcourse.tools.plot import LivePlot
 
     AcceleratorState._reset_state()  # accelerate keeps one global state: let each fit pick its own precision
     accelerator = Accelerator(gradient_accumulation_steps=gradient_accumulation_steps,

@@ -34,7 +34,7 @@ def repo_root():
 
     Found from the package location (editable install), else from the working directory upwards.
     """
-    candidates = [Path(__file__).resolve().parents[1], *Path.cwd().resolve().parents, Path.cwd().resolve()]
+    candidates = [Path(__file__).resolve().parents[2], *Path.cwd().resolve().parents, Path.cwd().resolve()]
     for folder in candidates:
         if (folder / "pyproject.toml").exists() and (folder / "notebooks").is_dir():
             return folder

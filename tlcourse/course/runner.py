@@ -9,8 +9,8 @@ import signal
 import time
 from pathlib import Path
 
-from tlcourse import report
-from tlcourse.config import build_dir, repo_root
+from tlcourse.course import report
+from tlcourse.course.config import build_dir, repo_root
 
 
 def notebooks(names=()):
@@ -37,7 +37,7 @@ def run_recipe(name, seed=0):
     cell exactly as it is. Returns the names the cell defined."""
     import transformers
 
-    from tlcourse.env import setup
+    from tlcourse.course.env import setup
 
     setup(seed=seed, verbose=False)
     transformers.logging.set_verbosity_error()
@@ -55,7 +55,7 @@ def requirements(path):
 
 def skip_reason(path):
     """Why a notebook cannot run here (a dataset it needs is missing, with the fix), or None."""
-    from tlcourse import data
+    from tlcourse.course import data
 
     missing = data.unavailable(requirements(path))
     return "; ".join(f"{name} is not available (fix: {data.fix(name)})" for name in missing) or None
@@ -173,7 +173,7 @@ def run_notebooks(paths, profile, timeout):
 
 def run(profile="default", names=(), timeout=1800):
     """Prepare the data, execute the notebooks, write the report. Returns True if every notebook ran."""
-    from tlcourse import data
+    from tlcourse.course import data
 
     os.environ["TLCOURSE_PROFILE"] = profile  # the kernels inherit it
     if profile != "default":  # keep the default profile's metrics apart: build/smoke/, build/full/

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from tlcourse.config import profile as active_profile
+from tlcourse.course.config import profile as active_profile
 
 
 def hub_address():

@@ -1,8 +1,8 @@
-"""tlcourse.report: what each notebook measured, in build/metrics.json, and the course report."""
+"""tlcourse.course.report: what each notebook measured, in build/metrics.json, and the course report."""
 import json
 import math
 
-from tlcourse.config import build_dir, profile
+from tlcourse.course.config import build_dir, profile
 
 
 def metrics_path():

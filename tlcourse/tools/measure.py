@@ -1,4 +1,4 @@
-"""tlcourse.measure: the cost side of a result: time, size on disk, low-precision speed (memory: tlcourse.memory)."""
+"""tlcourse.tools.measure: the cost side of a result: time, size on disk, low-precision speed (memory: tlcourse.tools.memory)."""
 import io
 import statistics
 import time
@@ -54,3 +54,15 @@ def size_on_disk_mb(model):
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     return buffer.getbuffer().nbytes / 2 ** 20
+
+
+def max_weight_difference(folder_a, folder_b):
+    """Largest absolute difference between the weights two runs saved (model.safetensors in each folder)."""
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    a, b = load_file(Path(folder_a) / "model.safetensors"), load_file(Path(folder_b) / "model.safetensors")
+    if a.keys() != b.keys():
+        raise ValueError(f"the two folders hold different weights: {sorted(a.keys() ^ b.keys())[:5]}")
+    return max((a[name].float() - b[name].float()).abs().max().item() for name in a)

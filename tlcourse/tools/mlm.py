@@ -1,7 +1,7 @@
-"""tlcourse.mlm: the pieces of notebook 03's pretraining that notebook 04 and the benchmarks reuse.
+"""tlcourse.tools.mlm: the measuring and the whole recipe of notebook 03's pretraining, for notebook 04 and the benchmarks.
 
-pack: paragraphs concatenated and cut into full blocks (no padding to compute).
-MaskedOnlyMLM: the MLM loss with the vocabulary projection computed only where a token is to be guessed.
+The pieces notebook 03 teaches (pretraining_sizes, train_tokenizer, pack, mask_tokens, MaskedOnlyMLM) are written in
+its cells and exported to tlcourse.lessons.mlm_pretraining; this module builds on them.
 fixed_masks / held_out: one masking of held-out blocks, scored at [MASK], random and unchanged positions apart.
 CountModels: the yardsticks a language model must beat, unigram and left-bigram counts.
 """
@@ -10,32 +10,7 @@ import math
 import numpy as np
 import torch
 
-
-def pack(token_lists, block_size):
-    """Concatenate tokenized paragraphs ([CLS] ... [SEP] each) and cut the stream into full blocks.
-
-    The Hugging Face course's `group_texts`: no position is padding, so no compute is spent on it.
-    The last, incomplete block is dropped. Works the same on per-token pairs (offset mappings)."""
-    stream = np.concatenate([np.asarray(ids, dtype=np.int64) for ids in token_lists])
-    n_blocks = len(stream) // block_size
-    return stream[: n_blocks * block_size].reshape(n_blocks, block_size, *stream.shape[1:])
-
-
-class MaskedOnlyMLM(torch.nn.Module):
-    """Wraps a *ForMaskedLM model (BERT, RoFormer, ...): encoder on every position, vocabulary head only at
-    positions with a label (labels != -100), gathered before the projection. Same loss, about 7x less head compute
-    at 15% masking. Returns loss, logits (picked positions only) and the labels they belong to."""
-
-    def __init__(self, mlm_model):
-        super().__init__()
-        self.mlm = mlm_model
-
-    def forward(self, input_ids, labels, attention_mask=None, **unused):
-        hidden = self.mlm.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        picked = labels != -100
-        logits = self.mlm.cls(hidden[picked])  # (picked positions, vocabulary)
-        loss = torch.nn.functional.cross_entropy(logits, labels[picked])
-        return {"loss": loss, "logits": logits, "targets": labels[picked]}
+from tlcourse.lessons.mlm_pretraining import MaskedOnlyMLM, pack, pretraining_sizes, train_tokenizer
 
 
 def fixed_masks(blocks, mask_id, vocab_size, special_ids, probability=0.15, seed=123):
@@ -134,22 +109,10 @@ class CountModels:
 
 
 # ------------------------------------------------------------------------------ notebook 03's recipe
-def pretraining_sizes():
-    """Notebook 03's knobs per profile, chosen by benchmarks/mlm_recipe.py (notebook 04 rebuilds with the same)."""
-    from tlcourse.config import pick
-
-    return dict(arch="roformer", corpus_size=pick(smoke=300, default=None, full=None),
-                vocab_size=pick(smoke=2000, default=8000), block_size=128,
-                layers=pick(smoke=2, default=2, full=4), hidden=pick(smoke=64, default=128, full=256),
-                epochs=pick(smoke=1, default=7, full=40), batch_size=32, lr=3e-3, schedule="wsd",
-                precision="no", whole_word=False)
-
-
 def corpus_blocks(sizes):
     """wiki_corpus -> (tokenizer trained on its train split, {split: packed blocks}, {split: paragraph count}).
     With sizes["whole_word"], blocks["train_offsets"] holds the packed offset mappings whole-word masking needs."""
-    from tlcourse import data
-    from tlcourse.text import train_tokenizer
+    from tlcourse.course import data
 
     corpus = data.load("wiki_corpus")
     train = corpus["train"] if sizes["corpus_size"] is None else corpus["train"].select(range(sizes["corpus_size"]))
@@ -192,7 +155,7 @@ def pretrain(save_to=None, sizes=None, seed=0, eval_fn=None, **fit_kwargs):
 
     from transformers import DataCollatorForLanguageModeling
 
-    from tlcourse.train import fit
+    from tlcourse.tools.train import fit
 
     sizes = sizes or pretraining_sizes()
     tokenizer, blocks, _ = corpus_blocks(sizes)

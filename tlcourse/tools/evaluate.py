@@ -1,4 +1,4 @@
-"""tlcourse.evaluate: predictions over a dataset, and the scores every notebook reports."""
+"""tlcourse.tools.evaluate: predictions over a dataset, and the scores every notebook reports."""
 import numpy as np
 import torch
 from torch.utils.data import DataLoader

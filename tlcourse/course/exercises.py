@@ -1,4 +1,4 @@
-"""tlcourse.exercises: the checks behind the notebooks' exercises.
+"""tlcourse.course.exercises: the checks behind the notebooks' exercises.
 
 Each check runs your function on seeded inputs of several sizes and compares it with a reference kept here,
 out of the notebook, so the exercise cell never shows the answer. It prints a verdict and a hint, never the
@@ -10,7 +10,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tlcourse.check import _say, _value
+def _value(answer):
+    try:
+        return answer() if callable(answer) else answer, None
+    except NotImplementedError:
+        return None, "not attempted yet: fill in the exercise cell above"
+
+
+def _say(ok, name, hint, detail=""):
+    print(f"[{'OK' if ok else 'TRY AGAIN'}] {name}" + ("" if ok else f": {detail}{' Hint: ' + hint if hint else ''}"))
+    return ok
 
 
 def _compare(name, candidate, reference, inputs, hint, atol=1e-9, rtol=1e-7):
@@ -81,6 +90,56 @@ def perplexity_from_probabilities(candidate):
         inputs.append((torch.rand(n, generator=_generator(seed), dtype=torch.float64) * 0.9 + 0.05,))
     return _compare("perplexity", candidate, lambda p: math.exp(float(-p.log().mean())), inputs,
                     "perplexity = exp(mean cross-entropy), and the cross-entropy at one position is -log p")
+
+
+# ------------------------------------------------------------------------------------------ notebook 02
+def _attention_reference(q, k, v, padding_mask):
+    """Scaled dot-product attention with padded keys hidden before the softmax; q, k, v (B, H, T, d)."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    scores = scores.masked_fill(padding_mask[:, None, None, :] == 0, float("-inf"))
+    return (torch.softmax(scores, dim=-1) @ v).numpy()
+
+
+def masked_attention(candidate):
+    """candidate(q, k, v, padding_mask) = scaled dot-product attention, q, k, v of shape (B, H, T, d) and
+    padding_mask (B, T) with 1 for a real token, 0 for padding; returns (B, H, T, d)."""
+    inputs = []
+    for seed, (b, h, t, d) in enumerate([(1, 1, 4, 4), (2, 3, 6, 8), (3, 2, 9, 16), (4, 4, 12, 32)]):
+        g = _generator(seed)
+        q, k, v = torch.randn(3, b, h, t, d, generator=g, dtype=torch.float64).unbind(0)
+        lengths = torch.randint(1, t, (b,), generator=g)
+        lengths[-1] = t  # one row without padding; the first is always padded
+        padding_mask = (torch.arange(t)[None, :] < lengths[:, None]).long()
+        inputs.append((q, k, v, padding_mask))
+    return _compare("masked attention", candidate, _attention_reference, inputs,
+                    "divide the scores by the square root of the head size; give the padded keys a score "
+                    "of -inf before the softmax; the softmax runs over the keys, the last dimension")
+
+
+def split_heads(candidate):
+    """candidate(x, heads) = x (B, T, D) cut into heads: (B, heads, T, D // heads), the layout attention uses."""
+    inputs = []
+    for seed, (b, t, dim, heads) in enumerate([(1, 3, 4, 2), (2, 5, 12, 3), (2, 7, 384, 12), (3, 4, 8, 8)]):
+        inputs.append((torch.randn(b, t, dim, generator=_generator(seed), dtype=torch.float64), heads))
+
+    def reference(x, heads):
+        b, t, dim = x.shape
+        return x.reshape(b, t, heads, dim // heads).permute(0, 2, 1, 3).numpy()
+
+    return _compare("split heads", candidate, reference, inputs,
+                    "each token's D features are cut into consecutive groups, one per head: reshape to "
+                    "(B, T, heads, D // heads) first, then swap the token and head dimensions", atol=0, rtol=0)
+
+
+def causal_mask(candidate):
+    """candidate(T) = (T, T) boolean mask, True where query i may attend to key j (a boolean attn_mask of
+    F.scaled_dot_product_attention): each token sees itself and the tokens before it."""
+    def reference(t):
+        return (torch.arange(t)[None, :] <= torch.arange(t)[:, None]).numpy()
+
+    return _compare("causal mask", candidate, reference, [(1,), (2,), (5,), (16,)],
+                    "row i is the query, column j the key, and a marked entry means 'may look': a token "
+                    "sees the keys up to and including its own position, none after it", atol=0, rtol=0)
 
 
 # ------------------------------------------------------------------------------------------ notebook 03
@@ -185,7 +244,7 @@ def projection_parameters(candidate):
     """candidate(vit_sizes) = parameters of a one-channel small ViT's patch projection (weights and biases)."""
     from transformers import ViTModel
 
-    from tlcourse.vision import small_vit_config
+    from tlcourse.tools.vision import small_vit_config
 
     sizes = [dict(patch_size=7, hidden=64, layers=1, heads=4), dict(patch_size=4, hidden=32, layers=1, heads=2),
              dict(patch_size=7, hidden=128, layers=1, heads=4)]

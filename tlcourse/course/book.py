@@ -9,7 +9,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-from tlcourse.config import build_dir, repo_root
+from tlcourse.course.config import build_dir, repo_root
 
 
 def build(output=None, strict=True):

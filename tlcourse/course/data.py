@@ -1,4 +1,4 @@
-"""tlcourse.data.load(name): fixed, seeded splits from offline sources, cached and checksum-verified.
+"""tlcourse.course.data.load(name): fixed, seeded splits from offline sources, cached and checksum-verified.
 
 Flow: source (installed package | Debian dataset | hub when online) -> splits -> files in the cache
 (`<TLCOURSE_CACHE>/data/<name>/`) whose sha256 must match tlcourse/manifest.json (package data) -> datasets.DatasetDict.
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tlcourse.config import cache_dir
-from tlcourse.env import is_offline
+from tlcourse.course.config import cache_dir
+from tlcourse.course.env import is_offline
 
 SEED = 0
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist; TLCOURSE_FASHION_MNIST_DIR overrides
@@ -207,7 +207,7 @@ def write_splits(splits, kind, folder):
 
 
 def manifest_path():
-    return Path(__file__).with_name("manifest.json")  # package data: found wherever tlcourse is installed
+    return Path(__file__).parents[1] / "manifest.json"  # package data: found wherever tlcourse is installed
 
 
 def read_manifest():
@@ -238,7 +238,7 @@ def prepare(name, verbose=True):
     if cache_is_valid(name):
         return folder
     if folder.exists() and verbose:
-        print(f"tlcourse.data: the cache for {name!r} is incomplete or corrupted; rebuilding it")
+        print(f"tlcourse.course.data: the cache for {name!r} is incomplete or corrupted; rebuilding it")
     expected = read_manifest().get(name)
     if not expected:
         raise DataIntegrityError(f"tlcourse/manifest.json has no checksums for {name!r}; "
