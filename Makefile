@@ -2,14 +2,21 @@
 # PY is the interpreter: .venv/bin/python (made by setup), or your own, e.g. `make course PY=python` in conda.
 PY ?= .venv/bin/python
 OFFLINE := HF_HUB_OFFLINE=1
+SMOKE := $(OFFLINE) TLCOURSE_PROFILE=smoke TLCOURSE_BUILD_DIR=build/smoke
 
-.PHONY: setup course test lab doctor data student book
+.PHONY: setup course test test-fast lint export lab doctor data student book
 setup:
 	PY=$(PY) bash scripts/setup.sh
 course: setup
 	$(PY) -m tlcourse course
 test: setup
-	$(OFFLINE) TLCOURSE_PROFILE=smoke TLCOURSE_BUILD_DIR=build/smoke $(PY) -m pytest
+	$(SMOKE) $(PY) -m pytest
+test-fast: setup  # maintainers: the unit tests without notebooks, trainings or subprocesses (a few minutes)
+	$(SMOKE) $(PY) -m pytest tests -m "not slow"
+lint: setup
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+export: setup  # after editing a notebook cell tagged `export`: regenerate tlcourse/lessons/
+	$(PY) -m tlcourse export
 lab: setup
 	$(PY) -m jupyter lab notebooks/
 doctor:  # no set-up first: it must work when set-up did not

@@ -3,6 +3,7 @@
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_fit.py
 Prints examples/s for each loop, alternated over repeats, and the ratio fit / plain.
 """
+
 import time
 
 import torch
@@ -15,8 +16,15 @@ BATCH, LENGTH, BATCHES, REPEATS = 32, 64, 30, 3
 
 def make_model():
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=8000, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=512, max_position_embeddings=LENGTH, num_labels=4)
+    config = BertConfig(
+        vocab_size=8000,
+        hidden_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=512,
+        max_position_embeddings=LENGTH,
+        num_labels=4,
+    )
     return BertForSequenceClassification(config)
 
 
@@ -44,7 +52,7 @@ def plain_loop(model, data):
 def main():
     data = make_data()
     timings = {"plain": [], "fit": []}
-    plain_loop(make_model(), data[:BATCH * 3])  # warm-up
+    plain_loop(make_model(), data[: BATCH * 3])  # warm-up
     for _ in range(REPEATS):
         for name in ("plain", "fit"):
             model = make_model()
@@ -55,7 +63,9 @@ def main():
                 fit(model, data, epochs=1, batch_size=BATCH, lr=1e-4, plot=False, progress=True)
             timings[name].append(len(data) / (time.perf_counter() - started))
     for name, values in timings.items():
-        print(f"{name:6} {max(values):7.1f} examples/s (best of {REPEATS}; all: {', '.join(f'{v:.1f}' for v in values)})")
+        print(
+            f"{name:6} {max(values):7.1f} examples/s (best of {REPEATS}; all: {', '.join(f'{v:.1f}' for v in values)})"
+        )
     print(f"fit / plain = {max(timings['fit']) / max(timings['plain']):.3f}")
 
 

@@ -8,6 +8,7 @@ scored on wiki_topics' validation split; the test split is not read.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/lora_recipe.py      # about 4 minutes on 2 cores
 """
+
 import json
 import tempfile
 import time
@@ -17,15 +18,21 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "lora_recipe.json"
-VARIANTS = [((), 1e-3, 4), (("pooler",), 1e-3, 4), ((), 2e-3, 8), (("pooler",), 2e-3, 8), (("pooler",), 3e-3, 8),
-            (("pooler",), 2e-3, 12)]
+VARIANTS = [
+    ((), 1e-3, 4),
+    (("pooler",), 1e-3, 4),
+    ((), 2e-3, 8),
+    (("pooler",), 2e-3, 8),
+    (("pooler",), 3e-3, 8),
+    (("pooler",), 2e-3, 12),
+]
 
 
 def main():
     import torch
     from transformers import pipeline
 
-    from tlcourse.course import runner, data, models
+    from tlcourse.course import data, models, runner
     from tlcourse.tools import text
 
     namespace = runner.run_recipe("06_efficient_fine_tuning_and_scaling")  # the recipe exactly as the notebook has it
@@ -38,14 +45,30 @@ def main():
         with tempfile.TemporaryDirectory() as folder:
             torch.manual_seed(0)
             started = time.perf_counter()
-            namespace["lora_text_classifier"](train["text"], [names[i] for i in train["label"]], models.resolve("minilm"),
-                                              folder, also_train=also_train, lr=lr, epochs=epochs, progress=False)
+            namespace["lora_text_classifier"](
+                train["text"],
+                [names[i] for i in train["label"]],
+                models.resolve("minilm"),
+                folder,
+                also_train=also_train,
+                lr=lr,
+                epochs=epochs,
+                progress=False,
+            )
             seconds = time.perf_counter() - started
-            answers = pipeline("text-classification", model=folder)(list(validation["text"]), batch_size=64,
-                                                                    truncation=True)
+            answers = pipeline("text-classification", model=folder)(
+                list(validation["text"]), batch_size=64, truncation=True
+            )
         accuracy = float(np.mean([a["label"] == names[y] for a, y in zip(answers, validation["label"])]))
-        runs.append({"also_train": list(also_train), "lr": lr, "epochs": epochs, "val_accuracy": accuracy,
-                     "train_seconds": seconds})
+        runs.append(
+            {
+                "also_train": list(also_train),
+                "lr": lr,
+                "epochs": epochs,
+                "val_accuracy": accuracy,
+                "train_seconds": seconds,
+            }
+        )
         print(runs[-1], flush=True)
     best = max(runs, key=lambda r: r["val_accuracy"])
     RESULTS.write_text(json.dumps({"per_class": 32, "runs": runs, "best": best}, indent=2) + "\n")

@@ -14,6 +14,7 @@ Add a budget to an earlier run, on its scale of steps per minute:
      ... mlm_compute_curve.py --minutes 40 --add --steps-per-minute 349
 Writes benchmarks/results/mlm_compute_curve.json (notebook 03 draws it).
 """
+
 import argparse
 import copy
 import json
@@ -43,7 +44,7 @@ def batches(blocks, collator, batch_size, seed):
     while True:
         order = rng.permutation(len(blocks))
         for start in range(0, len(order) - batch_size + 1, batch_size):
-            yield collator([{"input_ids": blocks[i]} for i in order[start:start + batch_size]])
+            yield collator([{"input_ids": blocks[i]} for i in order[start : start + batch_size]])
 
 
 def train_steps(net, optimizer, stream, steps, lr_at):
@@ -72,16 +73,30 @@ def downstream(encoder_folder, tokenizer, topics, names):
         for seed in SEEDS:
             torch.manual_seed(seed)
             encoder = AutoModel.from_pretrained(encoder_folder)  # RoFormer: no pooler
-            runs.append(text.small_encoder_scores(encoder, tokenizer, train, {"validation": topics["validation"],
-                                                                              "test": topics["test"]},
-                                                  names, lr=lr, epochs=EPOCHS, seed=seed))
+            runs.append(
+                text.small_encoder_scores(
+                    encoder,
+                    tokenizer,
+                    train,
+                    {"validation": topics["validation"], "test": topics["test"]},
+                    names,
+                    lr=lr,
+                    epochs=EPOCHS,
+                    seed=seed,
+                )
+            )
         by_lr[lr] = runs
         print(f"   lr {lr:g}: validation {np.mean([r['validation'] for r in runs]):.3f}", flush=True)
     chosen = max(LRS, key=lambda lr: np.mean([r["validation"] for r in by_lr[lr]]))
     tests = [r["test"] for r in by_lr[chosen]]
-    return {"lr": chosen, "validation": float(np.mean([r["validation"] for r in by_lr[chosen]])),
-            "test_mean": float(np.mean(tests)), "test_sd": float(np.std(tests, ddof=1)), "test": tests,
-            "validation_by_lr": {str(lr): float(np.mean([r["validation"] for r in runs])) for lr, runs in by_lr.items()}}
+    return {
+        "lr": chosen,
+        "validation": float(np.mean([r["validation"] for r in by_lr[chosen]])),
+        "test_mean": float(np.mean(tests)),
+        "test_sd": float(np.std(tests, ddof=1)),
+        "test": tests,
+        "validation_by_lr": {str(lr): float(np.mean([r["validation"] for r in runs])) for lr, runs in by_lr.items()},
+    }
 
 
 def main():
@@ -116,8 +131,11 @@ def main():
         if not args.add:
             print("0 minutes (random weights)", flush=True)
             net.mlm.save_pretrained(folder)
-            point = {"minutes": 0, "mask_loss": mlm.held_out(net.mlm, masked, frequent)["mask_loss"],
-                     **downstream(folder, tokenizer, topics, names)}
+            point = {
+                "minutes": 0,
+                "mask_loss": mlm.held_out(net.mlm, masked, frequent)["mask_loss"],
+                **downstream(folder, tokenizer, topics, names),
+            }
             results["points"].append(point)
         warm = lambda i, s0=0: peak * min(1.0, (s0 + i + 1) / args.warmup_steps)  # noqa: E731
         times = train_steps(net, optimizer, stream, 40, warm)  # these 40 steps count towards the first budget
@@ -136,10 +154,18 @@ def main():
             train_steps(branch, branch_optimizer, stream, decay_steps, lambda i, n=decay_steps: peak * (1 - i / n))
             branch.mlm.save_pretrained(folder)
             scored = mlm.held_out(branch.mlm, masked, frequent)
-            print(f"{minutes:g} minutes ({steps} stable + {decay_steps} decay steps): validation [MASK] loss "
-                  f"{scored['mask_loss']:.3f}", flush=True)
-            point = {"minutes": minutes, "stable_steps": steps, "decay_steps": decay_steps,
-                     "mask_loss": scored["mask_loss"], **downstream(folder, tokenizer, topics, names)}
+            print(
+                f"{minutes:g} minutes ({steps} stable + {decay_steps} decay steps): validation [MASK] loss "
+                f"{scored['mask_loss']:.3f}",
+                flush=True,
+            )
+            point = {
+                "minutes": minutes,
+                "stable_steps": steps,
+                "decay_steps": decay_steps,
+                "mask_loss": scored["mask_loss"],
+                **downstream(folder, tokenizer, topics, names),
+            }
             results["points"].append(point)
             results["points"].sort(key=lambda p: p["minutes"])
             print(json.dumps({k: point[k] for k in ("minutes", "mask_loss", "lr", "test_mean", "test_sd")}), flush=True)

@@ -5,6 +5,7 @@ results appended to benchmarks/results/mlm_recipe.jsonl.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/mlm_recipe.py --arch roformer --lr 2e-3 --epochs 10
 """
+
 import argparse
 import json
 import time
@@ -32,17 +33,28 @@ def main():
     parser.add_argument("--whole-word", action="store_true", help="whole-word masking (all pieces of a word at once)")
     args = parser.parse_args()
     tlcourse.setup(profile="default", seed=args.seed, threads=args.threads)
-    sizes = {**pretraining_sizes(), "arch": args.arch, "lr": args.lr, "epochs": args.epochs,
-             "hidden": args.hidden, "layers": args.layers, "vocab_size": args.vocab,
-             "whole_word": args.whole_word, "schedule": args.schedule, "precision": args.precision}
+    sizes = {
+        **pretraining_sizes(),
+        "arch": args.arch,
+        "lr": args.lr,
+        "epochs": args.epochs,
+        "hidden": args.hidden,
+        "layers": args.layers,
+        "vocab_size": args.vocab,
+        "whole_word": args.whole_word,
+        "schedule": args.schedule,
+        "precision": args.precision,
+    }
     tokenizer, blocks, _ = mlm.corpus_blocks(sizes)
     special = tokenizer.all_special_ids
     masked = mlm.fixed_masks(blocks["validation"], tokenizer.mask_token_id, len(tokenizer), special)
     counts = mlm.CountModels(blocks["train"], len(tokenizer), special)
     uni_loss, uni_hit, bi_loss, bi_hit, kind, target = counts.evaluate(masked)
     frequent = counts.frequent_order[:100]
-    yardsticks = {"unigram": mlm.scores(uni_loss, uni_hit, kind, target, frequent),
-                  "bigram": mlm.scores(bi_loss, bi_hit, kind, target, frequent)}
+    yardsticks = {
+        "unigram": mlm.scores(uni_loss, uni_hit, kind, target, frequent),
+        "bigram": mlm.scores(bi_loss, bi_hit, kind, target, frequent),
+    }
     started = time.perf_counter()
     curve = []
 
@@ -50,20 +62,33 @@ def main():
         result = mlm.held_out(model, masked, frequent)
         result["train_seconds"] = time.perf_counter() - started  # includes earlier evaluations (a few s each)
         curve.append(result)
-        print({k: round(v, 3) for k, v in result.items() if k in ("mask_loss", "mask_accuracy", "train_seconds")},
-              flush=True)
+        print(
+            {k: round(v, 3) for k, v in result.items() if k in ("mask_loss", "mask_accuracy", "train_seconds")},
+            flush=True,
+        )
         return {}
 
     model, _, _, history, seconds = mlm.pretrain(sizes=sizes, seed=args.seed, eval_fn=score, progress=False)
     train_tokens = blocks["train"].size * args.epochs
     train_seconds = sum(e["seconds"] for e in history.epochs)
-    row = {"sizes": sizes, "parameters": sum(p.numel() for p in model.parameters()),
-           "train_seconds": train_seconds, "tokens_per_second": train_tokens / train_seconds,
-           "yardsticks": yardsticks, "curve": curve, "final": curve[-1],
-           "gain_over_unigram": yardsticks["unigram"]["mask_loss"] - curve[-1]["mask_loss"],
-           "cpu_flags": sorted({f for f in open("/proc/cpuinfo").read().split() if f.startswith("avx512")})[:3]}
-    print(json.dumps({k: row[k] for k in ("train_seconds", "tokens_per_second", "gain_over_unigram")}),
-          "unigram", round(yardsticks["unigram"]["mask_loss"], 3), "bigram", round(yardsticks["bigram"]["mask_loss"], 3))
+    row = {
+        "sizes": sizes,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "train_seconds": train_seconds,
+        "tokens_per_second": train_tokens / train_seconds,
+        "yardsticks": yardsticks,
+        "curve": curve,
+        "final": curve[-1],
+        "gain_over_unigram": yardsticks["unigram"]["mask_loss"] - curve[-1]["mask_loss"],
+        "cpu_flags": sorted({f for f in open("/proc/cpuinfo").read().split() if f.startswith("avx512")})[:3],
+    }
+    print(
+        json.dumps({k: row[k] for k in ("train_seconds", "tokens_per_second", "gain_over_unigram")}),
+        "unigram",
+        round(yardsticks["unigram"]["mask_loss"], 3),
+        "bigram",
+        round(yardsticks["bigram"]["mask_loss"], 3),
+    )
     RESULTS.parent.mkdir(exist_ok=True)
     with open(RESULTS, "a") as f:
         f.write(json.dumps(row) + "\n")

@@ -11,6 +11,7 @@ benchmarks/results/mlm_speed.jsonl.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/mlm_speed.py [--arch roformer bert]
 """
+
 import argparse
 import json
 import time
@@ -47,21 +48,33 @@ def main():
     tokenizer, blocks, _ = mlm.corpus_blocks(sizes)
     from tlcourse.course import data
 
-    paragraphs = tokenizer(list(data.load("wiki_corpus")["train"]["text"]), truncation=True,
-                           max_length=sizes["block_size"])["input_ids"]
+    paragraphs = tokenizer(
+        list(data.load("wiki_corpus")["train"]["text"]), truncation=True, max_length=sizes["block_size"]
+    )["input_ids"]
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
     rng = np.random.default_rng(0)
-    padded = [collator([{"input_ids": paragraphs[i]} for i in rng.choice(len(paragraphs), 32, replace=False)])
-              for _ in range(args.steps)]
-    packed = [collator([{"input_ids": blocks["train"][i]} for i in rng.choice(len(blocks["train"]), 32, replace=False)])
-              for _ in range(args.steps)]
-    cases = [(arch, name, batches, masked_head, sizes["hidden"], sizes["layers"]) for arch in args.arch
-             for name, batches, masked_head in [("padded + full head", padded, False),
-                                                ("packed + full head", packed, False),
-                                                ("packed + masked head", packed, True)]]
-    cases += [("roformer", "packed + masked head", packed, True, 192, 2),  # what a wider or deeper model costs
-              ("roformer", "packed + masked head", packed, True, 128, 4),
-              ("roformer", "packed + masked head, bf16 autocast", packed, True, sizes["hidden"], sizes["layers"])]
+    padded = [
+        collator([{"input_ids": paragraphs[i]} for i in rng.choice(len(paragraphs), 32, replace=False)])
+        for _ in range(args.steps)
+    ]
+    packed = [
+        collator([{"input_ids": blocks["train"][i]} for i in rng.choice(len(blocks["train"]), 32, replace=False)])
+        for _ in range(args.steps)
+    ]
+    cases = [
+        (arch, name, batches, masked_head, sizes["hidden"], sizes["layers"])
+        for arch in args.arch
+        for name, batches, masked_head in [
+            ("padded + full head", padded, False),
+            ("packed + full head", packed, False),
+            ("packed + masked head", packed, True),
+        ]
+    ]
+    cases += [
+        ("roformer", "packed + masked head", packed, True, 192, 2),  # what a wider or deeper model costs
+        ("roformer", "packed + masked head", packed, True, 128, 4),
+        ("roformer", "packed + masked head, bf16 autocast", packed, True, sizes["hidden"], sizes["layers"]),
+    ]
     for arch, name, batches, masked_head, hidden, layers in cases:
         torch.manual_seed(0)
         model = mlm.new_model(mlm.model_config(tokenizer, {**sizes, "arch": arch, "hidden": hidden, "layers": layers}))
@@ -78,9 +91,16 @@ def main():
         seconds = median_step_seconds(step, batches)
         real = float(np.mean([int((b["input_ids"] != tokenizer.pad_token_id).sum()) for b in batches]))
         computed = float(np.mean([b["input_ids"].numel() for b in batches]))
-        row = {"arch": arch, "hidden": hidden, "layers": layers, "recipe": name, "step_seconds": seconds,
-               "tokens_per_second": real / seconds, "padding_share": 1 - real / computed,
-               "threads": torch.get_num_threads()}
+        row = {
+            "arch": arch,
+            "hidden": hidden,
+            "layers": layers,
+            "recipe": name,
+            "step_seconds": seconds,
+            "tokens_per_second": real / seconds,
+            "padding_share": 1 - real / computed,
+            "threads": torch.get_num_threads(),
+        }
         print(json.dumps(row), flush=True)
         with open(RESULTS, "a") as f:
             f.write(json.dumps(row) + "\n")

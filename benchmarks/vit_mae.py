@@ -6,6 +6,7 @@ a choice of masking ratio, pixel targets (raw or normalised per patch) and epoch
 Appends one JSON line to benchmarks/results/vit_mae.jsonl. The probe is notebook 05's: logistic regression on
 the mean of the patch tokens of 5,000 training images, scored on the 10,000 test images.
 """
+
 import argparse
 import json
 import time
@@ -25,8 +26,9 @@ from tlcourse.tools.train import fit
 def probe_accuracy(encoder, pixels, labels, test_pixels, test_labels, rows=5000):
     def features(x):
         with torch.no_grad():
-            return torch.cat([encoder(pixel_values=x[i:i + 500]).last_hidden_state[:, 1:].mean(1)
-                              for i in range(0, len(x), 500)]).numpy()
+            return torch.cat(
+                [encoder(pixel_values=x[i : i + 500]).last_hidden_state[:, 1:].mean(1) for i in range(0, len(x), 500)]
+            ).numpy()
 
     probe = LogisticRegression(max_iter=2000).fit(features(pixels[:rows]), labels[:rows].numpy())
     return float(probe.score(features(test_pixels), test_labels.numpy()))
@@ -48,19 +50,22 @@ def main():
     torch.manual_seed(0)
     mae = vision.new_mae(vision.mae_config(args.mask_ratio, args.norm_pix_loss))
     started = time.perf_counter()
-    history = fit(mae, vision.as_rows(pixels), epochs=args.epochs, batch_size=128, lr=args.lr, plot=False)
+    fit(mae, vision.as_rows(pixels), epochs=args.epochs, batch_size=128, lr=args.lr, plot=False)
     seconds = time.perf_counter() - started
     mae.eval()
     torch.manual_seed(1)
     with torch.no_grad():
-        loss = float(np.mean([mae(pixel_values=test_pixels[i:i + 500]).loss.item() for i in range(0, 5000, 500)]))
+        loss = float(np.mean([mae(pixel_values=test_pixels[i : i + 500]).loss.item() for i in range(0, 5000, 500)]))
     # the encoder as transfer uses it: a plain ViT, every patch visible (ViTMAEModel always hides some)
     classifier = ViTForImageClassification(vision.small_vit_config(num_labels=10))
     missing, unexpected = classifier.vit.load_state_dict(mae.vit.state_dict(), strict=False)
     assert not missing and not unexpected, (missing, unexpected)
     classifier.eval()
-    result = vars(args) | {"train_seconds": seconds, "test_reconstruction_loss": loss,
-                           "probe_accuracy": probe_accuracy(classifier.vit, pixels, labels, test_pixels, test_labels)}
+    result = vars(args) | {
+        "train_seconds": seconds,
+        "test_reconstruction_loss": loss,
+        "probe_accuracy": probe_accuracy(classifier.vit, pixels, labels, test_pixels, test_labels),
+    }
     if args.save:
         classifier.save_pretrained(args.save)
     print(json.dumps(result))

@@ -9,6 +9,7 @@ Needs notebook 05's pretrained checkpoints in the course cache (run the notebook
 benchmarks/results/vit_transfer_lr.json, which notebook 05 reads: the chosen rate and cap per method and budget,
 with every run's validation accuracy and steps. The test split is not touched.
 """
+
 import argparse
 import json
 import time
@@ -61,11 +62,27 @@ def main():
                     for seed in args.seeds:
                         started = time.perf_counter()
                         model, info = vision.train_early_stopped(
-                            start_from(method, seed, vit_sizes).to(device), pixels[rows], labels[rows], val_pixels,
-                            val_labels, lr=lr, max_steps=cap, batch_size=BATCH, eval_every=EVAL_EVERY,
-                            patience=PATIENCE, seed=seed)
-                        run = {"method": method, "budget": budget, "lr": lr, "max_steps": cap, "seed": seed, **info,
-                               "seconds": time.perf_counter() - started}
+                            start_from(method, seed, vit_sizes).to(device),
+                            pixels[rows],
+                            labels[rows],
+                            val_pixels,
+                            val_labels,
+                            lr=lr,
+                            max_steps=cap,
+                            batch_size=BATCH,
+                            eval_every=EVAL_EVERY,
+                            patience=PATIENCE,
+                            seed=seed,
+                        )
+                        run = {
+                            "method": method,
+                            "budget": budget,
+                            "lr": lr,
+                            "max_steps": cap,
+                            "seed": seed,
+                            **info,
+                            "seconds": time.perf_counter() - started,
+                        }
                         key = ("method", "budget", "lr", "max_steps", "seed")
                         runs = [r for r in runs if [r[k] for k in key] != [run[k] for k in key]]
                         runs.append(run)
@@ -79,8 +96,13 @@ def main():
             lr, cap = max(mean, key=mean.get)
             chosen.setdefault(method, {})[budget] = {"lr": lr, "max_steps": cap, "val_accuracy": mean[lr, cap]}
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"chosen": chosen, "batch_size": BATCH, "eval_every": EVAL_EVERY,
-                                   "patience": PATIENCE, "runs": runs}, indent=1) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {"chosen": chosen, "batch_size": BATCH, "eval_every": EVAL_EVERY, "patience": PATIENCE, "runs": runs},
+            indent=1,
+        )
+        + "\n"
+    )
     print(json.dumps(chosen, indent=1))
 
 

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 PY=${PY:-.venv/bin/python}
-TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+TORCH_SPEC=${TORCH_SPEC:-$(grep -o '"torch==[^"]*"' pyproject.toml | tr -d '"')}  # the pin, read from pyproject.toml
 CPU_INDEX=https://download.pytorch.org/whl/cpu
 FASHION_DIR=${TLCOURSE_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
 
@@ -38,7 +38,7 @@ install_packages() {
   index=$(torch_index)
   echo "installing $TORCH_SPEC${index:+ from $index}"
   "$PY" -m pip install -q "$TORCH_SPEC" ${index:+--index-url "$index"}
-  "$PY" -m pip install -q -e .
+  "$PY" -m pip install -q -e ".[test,lab]"  # the course, its tests (pytest, nbval, ruff) and JupyterLab
 }
 
 if [ "$PY" = .venv/bin/python ]; then
@@ -56,6 +56,6 @@ if [ "$PY" = .venv/bin/python ]; then
   fi
 else  # an environment the learner manages (conda, a JupyterHub image): install only what is missing
   "$PY" -c "import torch" 2>/dev/null || install_packages
-  "$PY" -c "import tlcourse, transformers, peft, nbval" 2>/dev/null || "$PY" -m pip install -q -e .
+  "$PY" -c "import tlcourse, transformers, peft, nbval" 2>/dev/null || "$PY" -m pip install -q -e ".[test,lab]"
 fi
 "$PY" -m tlcourse data prepare

@@ -1,5 +1,6 @@
 """The course website (make book) builds without warnings, in course order, and its internal links and images
 resolve."""
+
 import importlib.util
 import os
 
@@ -8,6 +9,7 @@ import pytest
 from tlcourse.course import book
 
 
+@pytest.mark.slow
 def test_the_course_website_builds_and_its_links_resolve(tmp_path):
     if importlib.util.find_spec("jupyter_book") is None:
         if os.environ.get("TLCOURSE_REQUIRE_BOOK"):  # CI installs the extra: there the test must run
@@ -22,4 +24,7 @@ def test_the_course_website_builds_and_its_links_resolve(tmp_path):
     assert len(list((html / "_images").glob("*.png"))) >= 10  # the notebooks' figures
     assert book.broken_links(html) == []
     (html / "docs" / "glossary.html").write_text('<a href="nowhere.html">x</a><img src="../_images/none.png">')
-    assert book.broken_links(html) == [("docs/glossary.html", "nowhere.html"), ("docs/glossary.html", "../_images/none.png")]
+    assert book.broken_links(html) == [
+        ("docs/glossary.html", "nowhere.html"),
+        ("docs/glossary.html", "../_images/none.png"),
+    ]

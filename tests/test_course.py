@@ -1,4 +1,5 @@
 """The course runner survives a failed notebook: it reports it, keeps its partial run, and goes on."""
+
 import json
 import signal
 import subprocess
@@ -9,11 +10,12 @@ import nbformat
 import pytest
 
 from tlcourse import __main__
-from tlcourse.course import config, runner, data
+from tlcourse.course import config, data, runner
 
 
 def write_notebook(path, *sources):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    cells = [nbformat.v4.new_code_cell(s, id=f"c{i}") for i, s in enumerate(sources)]  # ids c0, c1, ...
+    notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, path)
     return path
@@ -32,8 +34,12 @@ def course_folder(tmp_path, monkeypatch):
 
 
 def test_a_dead_kernel_is_reported_and_the_next_notebook_still_runs(course_folder, monkeypatch, capsys):
-    dies = write_notebook(course_folder / "01_dies.ipynb", "print('before')",
-                          "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "print('never')")
+    dies = write_notebook(
+        course_folder / "01_dies.ipynb",
+        "print('before')",
+        "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+        "print('never')",
+    )
     works = write_notebook(course_folder / "02_works.ipynb", "print(6 * 7)")
     monkeypatch.setattr(runner, "notebooks", lambda names=(): [dies, works])
 
@@ -49,7 +55,9 @@ def test_a_dead_kernel_is_reported_and_the_next_notebook_still_runs(course_folde
     assert nbformat.read(works, as_version=4).cells[0].outputs[0]["text"] == "42\n"  # written in place
     assert nbformat.read(dies, as_version=4).cells[0].outputs == []  # the source notebook is left as it was
     report = (course_folder.parent / "build" / "report.md").read_text()
-    assert "| 01_dies | default | FAILED: cell 1: the kernel died" in report and "| 02_works | default | ok |" in report
+    assert (
+        "| 01_dies | default | FAILED: cell c1: the kernel died" in report and "| 02_works | default | ok |" in report
+    )
     metrics = json.loads((course_folder.parent / "build" / "metrics.json").read_text())
     assert metrics["02_works"]["status"] == "ok" and metrics["01_dies"]["status"].startswith("FAILED")
 
@@ -58,8 +66,10 @@ def test_an_error_and_a_timeout_are_failures_with_their_reason(course_folder):
     error = write_notebook(course_folder / "01_error.ipynb", "1 / 0")
     slow = write_notebook(course_folder / "02_slow.ipynb", "import time\ntime.sleep(60)")
     failures = runner.run_notebooks([error, slow], "smoke", timeout=3)
-    assert failures == {"01_error": "cell 0: ZeroDivisionError: division by zero",
-                        "02_slow": "cell 0: a cell ran longer than the 3 s timeout"}
+    assert failures == {
+        "01_error": "cell c0: ZeroDivisionError: division by zero",
+        "02_slow": "cell c0: a cell ran longer than the 3 s timeout",
+    }
 
 
 def test_a_smoke_run_leaves_the_notebooks_and_the_default_report_alone(course_folder, monkeypatch):
@@ -90,11 +100,13 @@ def test_an_interrupted_run_says_so_writes_the_report_and_stops(course_folder):
     # nbclient answers SIGINT/SIGTERM by shutting the kernel down and then reports "Kernel died":
     # the course runner must call that an interruption, not a dead kernel, and stop cleanly
     started = course_folder / "started"
-    write_notebook(course_folder / "01_slow.ipynb", "x = 1",
-                   f"open({str(started)!r}, 'w').close()\nimport time\ntime.sleep(60)")
+    write_notebook(
+        course_folder / "01_slow.ipynb", "x = 1", f"open({str(started)!r}, 'w').close()\nimport time\ntime.sleep(60)"
+    )
     write_notebook(course_folder / "02_next.ipynb", "x = 1")
-    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(course_folder)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(course_folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 60
     while not started.exists() and time.monotonic() < deadline:  # wait until the kernel is in cell 1
         time.sleep(0.2)
@@ -103,9 +115,12 @@ def test_an_interrupted_run_says_so_writes_the_report_and_stops(course_folder):
     out, err = runner.communicate(timeout=60)
     assert runner.returncode == 1
     assert "Traceback" not in out + err and "AssertionError" not in out + err
-    assert "01_slow ... FAILED" in out and "cell 1: interrupted: the runner got SIGINT or SIGTERM" in out
+    assert "01_slow ... FAILED" in out and "cell c1: interrupted: the runner got SIGINT or SIGTERM" in out
     assert "02_next" not in out
-    assert "| 01_slow | default | FAILED: cell 1: interrupted" in (course_folder.parent / "build" / "report.md").read_text()
+    assert (
+        "| 01_slow | default | FAILED: cell c1: interrupted"
+        in (course_folder.parent / "build" / "report.md").read_text()
+    )
 
 
 def test_ctrl_c_while_preparing_data_still_writes_the_report(course_folder, monkeypatch):

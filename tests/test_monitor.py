@@ -1,4 +1,5 @@
 """Notebook 06's monitoring cell (exported): class shares per batch, total variation distance, and an alarm level that keeps its promise."""
+
 import numpy as np
 import pytest
 
@@ -23,8 +24,9 @@ def test_alarm_level_set_on_calm_batches_holds_its_false_alarm_rate_on_new_ones(
     probabilities = rng.dirichlet(np.ones(6))
 
     def batches(count):
-        return monitor.total_variation(monitor.class_shares(rng.choice(6, (count, 100), p=probabilities), 6),
-                                       probabilities)
+        return monitor.total_variation(
+            monitor.class_shares(rng.choice(6, (count, 100), p=probabilities), 6), probabilities
+        )
 
     level = monitor.alarm_level(batches(4000), false_alarm_rate=rate)
     assert abs(np.mean(batches(4000) > level) - rate) < 0.5 * rate + 0.005
@@ -41,7 +43,8 @@ def test_calm_distances_allow_for_the_reference_own_error():
     reference = monitor.class_shares(reference_predictions, 8)[0]
     new_days = monitor.total_variation(monitor.class_shares(rng.choice(8, (4000, 100), p=truth), 8), reference)
     naive = monitor.total_variation(
-        monitor.class_shares(reference_predictions[rng.integers(0, 300, (4000, 100))], 8), reference)
+        monitor.class_shares(reference_predictions[rng.integers(0, 300, (4000, 100))], 8), reference
+    )
     resampled = monitor.calm_distances(reference_predictions, 8, 100, draws=4000, rng=rng)
     naive_rate = np.mean(new_days > monitor.alarm_level(naive, 0.01))
     resampled_rate = np.mean(new_days > monitor.alarm_level(resampled, 0.01))

@@ -1,4 +1,5 @@
 """The offline path opens no network connection: every socket connect is refused and recorded."""
+
 import socket
 
 import pytest

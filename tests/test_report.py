@@ -20,9 +20,14 @@ def test_record_merges_flat_metrics_per_notebook(build, tmp_path, monkeypatch):
     report.record("notebooks/04_bert_text_classification.ipynb", {"accuracy/tfidf/32": 0.75})
     report.set_run("04_bert_text_classification", 12.34, "ok", "smoke")
     saved = json.loads((build / "metrics.json").read_text())
-    assert saved == {"04_bert_text_classification": {
-        "profile": "smoke", "wall_seconds": 12.3, "status": "ok",
-        "metrics": {"accuracy/tfidf/8": 0.5, "accuracy/tfidf/32": 0.75}}}
+    assert saved == {
+        "04_bert_text_classification": {
+            "profile": "smoke",
+            "wall_seconds": 12.3,
+            "status": "ok",
+            "metrics": {"accuracy/tfidf/8": 0.5, "accuracy/tfidf/32": 0.75},
+        }
+    }
 
 
 @pytest.mark.parametrize("value", [float("nan"), "0.5", True, None])

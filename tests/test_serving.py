@@ -4,6 +4,7 @@ where the class is defined (after the recipe cell ran), and with plain transform
 import subprocess
 import sys
 
+import pytest
 import torch
 
 
@@ -15,8 +16,9 @@ def save_tiny_classifier(folder):
 
     tokenizer = AutoTokenizer.from_pretrained(resolve("minilm"))
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64
+    )
     classifier = MeanPoolClassifier.from_encoder(BertModel(config, add_pooling_layer=False), ["red", "green", "blue"])
     MeanPoolConfig.register_for_auto_class()  # as notebook 06 does: the folder carries the class's file
     MeanPoolClassifier.register_for_auto_class("AutoModelForSequenceClassification")
@@ -28,6 +30,7 @@ def save_tiny_classifier(folder):
 TEXTS = ["a short one", "a somewhat longer sentence, with padding for the other"]
 
 
+@pytest.mark.slow
 def test_served_folder_loads_as_the_model_it_is_where_the_recipe_ran(tmp_path):
     from transformers import AutoModelForSequenceClassification
 
@@ -44,6 +47,7 @@ def test_served_folder_loads_as_the_model_it_is_where_the_recipe_ran(tmp_path):
     assert loaded.config.id2label == {0: "red", 1: "green", 2: "blue"}
 
 
+@pytest.mark.slow
 def test_served_folder_is_self_contained(tmp_path):
     classifier, tokenizer = save_tiny_classifier(tmp_path / "served")
     assert (tmp_path / "served" / "bert_text_classification.py").exists()  # the class's code travels with it

@@ -37,13 +37,13 @@ def test_label_budget_is_nested_and_balanced():
 
 
 def test_mean_pool_ignores_padding_and_normalises():
-    from tlcourse.lessons.bert_text_classification import mean_pool
-
     import torch
+
+    from tlcourse.lessons.bert_text_classification import mean_pool
 
     hidden = torch.tensor([[[1.0, 0.0], [3.0, 4.0], [100.0, 100.0]]])
     pooled = mean_pool(hidden, torch.tensor([[1, 1, 0]]))  # mean of the first two = (2, 2)
-    assert torch.allclose(pooled, torch.tensor([[2.0, 2.0]]) / 8 ** 0.5)
+    assert torch.allclose(pooled, torch.tensor([[2.0, 2.0]]) / 8**0.5)
 
 
 def tiny_encoder_and_tokenizer():
@@ -53,8 +53,15 @@ def tiny_encoder_and_tokenizer():
     topics = data.load("wiki_topics")["train"]
     tokenizer = train_tokenizer(topics["text"][:200], vocab_size=400, max_length=32)
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=1,
-                        intermediate_size=64, max_position_embeddings=32, pad_token_id=tokenizer.pad_token_id)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        intermediate_size=64,
+        max_position_embeddings=32,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     return BertModel(config, add_pooling_layer=False), tokenizer, topics
 
 
@@ -75,8 +82,9 @@ def test_fine_tune_starts_from_the_probe_and_trains():
     assert np.allclose(logits, probe.decision_function(features), atol=1e-4)  # LP-FT starts as the probe
 
     before = [p.detach().clone() for p in encoder.parameters()]
-    tuned, history = text.fine_tune(encoder, tokenizer, train, NAMES, probe=probe, max_length=32, epochs=2,
-                                    plot=False, progress=False)
+    tuned, history = text.fine_tune(
+        encoder, tokenizer, train, NAMES, probe=probe, max_length=32, epochs=2, plot=False, progress=False
+    )
     assert len(history.epochs) == 2 and np.isfinite(history.last["train_loss"])
     assert any(not torch.equal(a, b) for a, b in zip(before, tuned.encoder.parameters()))
 
@@ -105,7 +113,9 @@ def test_a_binary_head_starts_as_the_probe():
     features = text.embed(encoder, tokenizer, two["text"], max_length=32)
     probe = text.linear_probe(features, two["label"])
     model = text.classifier_from_probe(encoder, probe, ["three", "seven"])
-    logits, _ = evaluate.predict(model, text.classification_tokens(two, tokenizer, 32), DataCollatorWithPadding(tokenizer))
+    logits, _ = evaluate.predict(
+        model, text.classification_tokens(two, tokenizer, 32), DataCollatorWithPadding(tokenizer)
+    )
     probabilities = torch.softmax(torch.as_tensor(logits), -1).numpy()
     assert np.allclose(probabilities, probe.predict_proba(features), atol=1e-4)
     assert np.allclose(logits[:, 1] - logits[:, 0], probe.decision_function(features), atol=1e-4)

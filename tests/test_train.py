@@ -57,7 +57,13 @@ def test_resume_after_an_interruption_ends_with_the_same_weights(tmp_path):
 
     interrupted = new_model()
     with pytest.raises(KeyboardInterrupt):
-        fit(interrupted, toy_data(), toy_data(48, seed=2), collate_fn=collate_that_fails_in_epoch_2, **options(tmp_path / "cut"))
+        fit(
+            interrupted,
+            toy_data(),
+            toy_data(48, seed=2),
+            collate_fn=collate_that_fails_in_epoch_2,
+            **options(tmp_path / "cut"),
+        )
     assert (tmp_path / "cut" / "epoch_1" / "history.json").exists()
 
     resumed = new_model()  # a fresh process would start from fresh weights
@@ -74,15 +80,38 @@ def test_gradient_accumulation_runs_fewer_optimizer_steps(tmp_path):
     assert history.epochs[-1]["train_loss"] < history.epochs[0]["train_loss"]
 
 
-def test_fits_in_one_process_may_use_different_precisions():
-    first = fit(new_model(), toy_data(), epochs=1, progress=False, plot=False)
-    second = fit(new_model(), toy_data(), epochs=1, progress=False, plot=False, mixed_precision="bf16")
-    assert first.last["train_loss"] > 0 and second.last["train_loss"] > 0
+def test_bf16_autocast_computes_in_bf16_and_follows_the_float32_run():
+    seen = []
+
+    class Spy(TinyClassifier):
+        def forward(self, x, labels=None):
+            out = super().forward(x, labels)
+            seen.append(out["logits"].dtype)
+            return out
+
+    torch.manual_seed(0)
+    first = fit(Spy(), toy_data(), epochs=2, progress=False, plot=False, seed=3)
+    assert set(seen) == {torch.float32}
+    seen.clear()
+    torch.manual_seed(0)
+    second = fit(Spy(), toy_data(), epochs=2, progress=False, plot=False, seed=3, mixed_precision="bf16")
+    assert set(seen) == {torch.bfloat16}  # the linear layers really ran in bf16
+    a, b = first.last["train_loss"], second.last["train_loss"]
+    assert a != b and abs(a - b) < 0.1 * a  # rounding moves the loss a little, not the run
 
 
 def test_wsd_schedule_holds_the_rate_then_decays_over_the_last_fifth():
-    history = fit(new_model(), toy_data(), epochs=5, batch_size=16, lr=0.05, schedule="wsd", log_every=1,
-                  progress=False, plot=False)  # 6 steps per epoch: 30 steps, 3 warm-up, 6 decay
+    history = fit(
+        new_model(),
+        toy_data(),
+        epochs=5,
+        batch_size=16,
+        lr=0.05,
+        schedule="wsd",
+        log_every=1,
+        progress=False,
+        plot=False,
+    )  # 6 steps per epoch: 30 steps, 3 warm-up, 6 decay
     rates = [s["lr"] for s in history.steps]
     assert rates[2:24] == [pytest.approx(0.05)] * 22  # after warm-up, constant until 80% of the steps
     assert rates[-6] < 0.05 and rates[-1] < 0.01 and rates == sorted(rates[:3]) + rates[3:]

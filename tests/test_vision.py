@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from tlcourse.course import data
@@ -33,12 +34,16 @@ def test_mae_has_position_information():
     from transformers import ViTMAEForPreTraining
 
     config = vision.mae_config(hidden=32, layers=1, heads=2)
-    # the trap: built from a config, transformers leaves the sin-cos tables zero; the check must catch it
-    try:
-        vision.check_mae_positions(ViTMAEForPreTraining(config))
-    except ValueError as error:
-        assert "position embeddings" in str(error)
+    # the trap: tables left zero (as transformers has left them when a MAE is built from a config) or repeated
+    for broken in ("zero", "repeated"):
+        model = ViTMAEForPreTraining(config)
+        with torch.no_grad():
+            table = model.decoder.decoder_pos_embed if broken == "zero" else model.vit.embeddings.position_embeddings
+            table.copy_(torch.zeros_like(table) if broken == "zero" else table[:, 1:2].expand_as(table))
+        with pytest.raises(ValueError, match="position embeddings are zero or repeated"):
+            vision.check_mae_positions(model)
     mae = vision.new_mae(config)
+    vision.check_mae_positions(mae)  # and a well-built MAE passes it
     for table in (mae.vit.embeddings.position_embeddings, mae.decoder.decoder_pos_embed):
         patches = table[0, 1:]
         assert patches.abs().max() > 0.5 and torch.unique(patches, dim=0).shape[0] == 16
@@ -72,8 +77,19 @@ def test_early_stopping_returns_the_best_validation_checkpoint():
     def run(seed):
         torch.manual_seed(0)
         model = ViTForImageClassification(vision.small_vit_config(num_labels=2, hidden=32, layers=1, heads=2))
-        return vision.train_early_stopped(model, pixels, labels, val_pixels, val_labels, lr=1e-3, max_steps=30,
-                                          eval_every=5, patience=2, batch_size=8, seed=seed)
+        return vision.train_early_stopped(
+            model,
+            pixels,
+            labels,
+            val_pixels,
+            val_labels,
+            lr=1e-3,
+            max_steps=30,
+            eval_every=5,
+            patience=2,
+            batch_size=8,
+            seed=seed,
+        )
 
     model, info = run(seed=0)
     assert info["val_accuracy"] == vision.accuracy(model, val_pixels, val_labels)  # the model returned is the best

@@ -1,6 +1,7 @@
 """Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report|student|grade|book|export}.
 
 Thin: each command parses its arguments and calls one function of tlcourse.course."""
+
 import argparse
 import sys
 
@@ -11,23 +12,33 @@ def main(argv=None):
     data_parser = commands.add_parser("data", help="list or prepare the datasets")
     data_commands = data_parser.add_subparsers(dest="action", required=True)
     data_commands.add_parser("list", help="each dataset, its source and whether it is cached")
-    prepare = data_commands.add_parser("prepare", help="build and verify the cached splits of every dataset whose "
-                                       "source is available; list the missing ones with their fix")
+    prepare = data_commands.add_parser(
+        "prepare",
+        help="build and verify the cached splits of every dataset whose "
+        "source is available; list the missing ones with their fix",
+    )
     prepare.add_argument("names", nargs="*")
     prepare.add_argument("--strict", action="store_true", help="exit 1 when a dataset cannot be prepared")
     manifest = data_commands.add_parser("manifest", help="maintainers: recompute tlcourse/manifest.json")
     manifest.add_argument("names", nargs="*")
     commands.add_parser("doctor", help="check the installation: one [OK]/[FAIL] line per requirement")
-    course = commands.add_parser("course", help="run every notebook and write build/report.md (default profile: "
-                                 "in place; smoke and full: into build/PROFILE/, with their own report)")
+    course = commands.add_parser(
+        "course",
+        help="run every notebook and write build/report.md (default profile: "
+        "in place; smoke and full: into build/PROFILE/, with their own report)",
+    )
     course.add_argument("names", nargs="*", help="run only notebooks whose file name contains one of these")
     course.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
     course.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     commands.add_parser("report", help="print the course report table")
     commands.add_parser("book", help="build the course website into build/book (needs: pip install -e '.[book]')")
     student = commands.add_parser("student", help="write student copies of the notebooks (no outputs, no solutions)")
-    student.add_argument("--out", default=None, help="folder (default: student/ beside notebooks/, so the "
-                         "notebooks' relative links still work; in a read-only checkout, the build folder's student/)")
+    student.add_argument(
+        "--out",
+        default=None,
+        help="folder (default: student/ beside notebooks/, so the "
+        "notebooks' relative links still work; in a read-only checkout, the build folder's student/)",
+    )
     grade = commands.add_parser("grade", help="run notebooks and report each exercise: passed, failed, not attempted")
     grade.add_argument("paths", nargs="+")
     grade.add_argument("--profile", default="smoke", choices=["smoke", "default", "full"])

@@ -15,10 +15,12 @@ machine without GPUs this script asks for the gloo CPU backend. Several machines
 gradients are averaged across processes, so N processes follow the path of one (exactly, when the training
 set divides into whole global batches, so that no process pads its last batch).
 """
+
 import argparse
 import json
 import time
 from pathlib import Path
+
 
 def parse(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tlcourse.finetune", description=__doc__.split("\n")[0])
@@ -28,10 +30,17 @@ def parse(argv=None):
     parser.add_argument("--batch-size", type=int, default=16, help="global batch size, over all processes")
     parser.add_argument("--max-length", type=int, default=32)
     parser.add_argument("--test-per-class", type=int, default=None, help="score on a slice of the test split")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads per process (default: the cores shared out between the processes)")
-    parser.add_argument("--float64", action="store_true",
-                        help="compute in float64: rounding then cannot hide a real difference between two runs")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads per process (default: the cores shared out between the processes)",
+    )
+    parser.add_argument(
+        "--float64",
+        action="store_true",
+        help="compute in float64: rounding then cannot hide a real difference between two runs",
+    )
     parser.add_argument("--no-dropout", action="store_true", help="deterministic run, to compare process counts")
     parser.add_argument("--output", default=None, help="folder for the model (save_pretrained) and metrics.json")
     return parser.parse_args(argv)
@@ -52,9 +61,8 @@ def main(argv=None):
 
     import tlcourse
     from tlcourse.course import data, models
-    from tlcourse.tools import evaluate, text
-
     from tlcourse.course.env import usable_cpus
+    from tlcourse.tools import evaluate, text
 
     threads = args.threads or max(1, usable_cpus() // state.num_processes)
     tlcourse.setup(seed=0, threads=threads, verbose=state.is_main_process)
@@ -72,20 +80,34 @@ def main(argv=None):
         encoder = encoder.double()
 
     started = time.perf_counter()
-    model, history = text.fine_tune(encoder, tokenizer, train, topics["train"].features["label"].names,
-                                    max_length=args.max_length, epochs=args.epochs,
-                                    batch_size=args.batch_size // state.num_processes, plot=False,
-                                    progress=state.is_main_process)
+    model, history = text.fine_tune(
+        encoder,
+        tokenizer,
+        train,
+        topics["train"].features["label"].names,
+        max_length=args.max_length,
+        epochs=args.epochs,
+        batch_size=args.batch_size // state.num_processes,
+        plot=False,
+        progress=state.is_main_process,
+    )
     seconds = time.perf_counter() - started
     if not state.is_main_process:
         return None
     collate = DataCollatorWithPadding(tokenizer)
     logits, labels = evaluate.predict(model, text.classification_tokens(test, tokenizer, args.max_length), collate)
     loss = torch.nn.functional.cross_entropy(torch.as_tensor(logits), torch.as_tensor(labels)).item()
-    result = {"processes": state.num_processes, "threads": threads, "float64": args.float64,
-              "per_class": args.per_class, "train_examples": len(train),
-              "test_examples": len(test), "test_accuracy": float(np.mean(logits.argmax(-1) == labels)),
-              "test_loss": loss, "train_seconds": seconds}
+    result = {
+        "processes": state.num_processes,
+        "threads": threads,
+        "float64": args.float64,
+        "per_class": args.per_class,
+        "train_examples": len(train),
+        "test_examples": len(test),
+        "test_accuracy": float(np.mean(logits.argmax(-1) == labels)),
+        "test_loss": loss,
+        "train_seconds": seconds,
+    }
     print(json.dumps(result))
     if args.output:
         folder = Path(args.output)

@@ -3,6 +3,7 @@
 The pages are the notebooks as committed, with the outputs of their last `make course` run; nothing is executed.
 Needs the `book` extra: pip install -e ".[book]" (make book installs it).
 """
+
 import re
 import subprocess
 import sys
@@ -15,9 +16,21 @@ from tlcourse.course.config import build_dir, repo_root
 def build(output=None, strict=True):
     """Build the site into `output` (default build/book); warnings are errors when strict. Returns the html folder."""
     output = Path(output or build_dir() / "book")
-    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(repo_root()),
-               "--config", str(repo_root() / "book" / "_config.yml"), "--toc", str(repo_root() / "book" / "_toc.yml"),
-               "--path-output", str(output), "--nitpick", "--keep-going"] + (["--warningiserror"] if strict else [])
+    command = [
+        sys.executable,
+        "-c",
+        "from jupyter_book.cli.main import main; main()",
+        "build",
+        str(repo_root()),
+        "--config",
+        str(repo_root() / "book" / "_config.yml"),
+        "--toc",
+        str(repo_root() / "book" / "_toc.yml"),
+        "--path-output",
+        str(output),
+        "--nitpick",
+        "--keep-going",
+    ] + (["--warningiserror"] if strict else [])
     done = subprocess.run(command, capture_output=True, text=True)
     html = output / "_build" / "html"
     if done.returncode or not (html / "index.html").exists():
@@ -56,5 +69,7 @@ def main():
     for page, reference in broken:
         print(f"broken: {page} -> {reference}")
     pages = len(list(html.rglob("*.html")))
-    print(f"{html}/index.html: {pages} pages, {'no broken internal links or images' if not broken else f'{len(broken)} broken'}")
+    print(
+        f"{html}/index.html: {pages} pages, {'no broken internal links or images' if not broken else f'{len(broken)} broken'}"
+    )
     return 1 if broken else 0

@@ -1,4 +1,5 @@
 """Profiles, paths and the one switch that sizes every notebook: TLCOURSE_PROFILE."""
+
 import os
 from pathlib import Path
 

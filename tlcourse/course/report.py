@@ -1,4 +1,5 @@
 """tlcourse.course.report: what each notebook measured, in build/metrics.json, and the course report."""
+
 import json
 import math
 
@@ -28,8 +29,12 @@ def record(notebook, metrics):
     """
     stem = str(notebook).rsplit("/", 1)[-1].removesuffix(".ipynb")
     for key, value in metrics.items():
-        if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
+        if (
+            not isinstance(key, str)
+            or isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise ValueError(f"metric {key!r}={value!r}: keys are strings, values finite numbers")
     all_metrics = read()
     entry = all_metrics.setdefault(stem, {})
@@ -64,8 +69,7 @@ def table(all_metrics=None):
         more = len(entry.get("metrics", {})) - 6
         shown += f" (+{more} more)" if more > 0 else ""
         status = str(entry.get("status", "")).replace("|", "/")  # a failure's reason may hold a pipe
-        lines.append(f"| {stem} | {entry.get('profile', '')} | {status} | "
-                     f"{entry.get('wall_seconds', '')} | {shown} |")
+        lines.append(f"| {stem} | {entry.get('profile', '')} | {status} | {entry.get('wall_seconds', '')} | {shown} |")
     return "\n".join(lines)
 
 

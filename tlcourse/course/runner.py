@@ -4,6 +4,7 @@ A notebook that fails (an error in a cell, a cell past the timeout, a kernel tha
 FAILED with the reason, its partial run is kept in build/failed/, and the next notebook still runs;
 build/report.md and build/metrics.json are written whatever happened.
 """
+
 import os
 import signal
 import time
@@ -94,12 +95,17 @@ def execute(path, timeout, log):
     def on_start(**_):  # keep the kernel's process, to tell later how it ended
         running["process"] = getattr(client.km.provisioner, "process", None)
 
-    def on_cell(cell_index, **_):
-        running["cell"] = cell_index
+    def on_cell(cell, cell_index, **_):  # named by its id, which stays when cells are added or moved
+        running["cell"] = cell.get("id", cell_index)
 
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}},
-                            on_notebook_start=on_start, on_cell_execute=on_cell)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        on_notebook_start=on_start,
+        on_cell_execute=on_cell,
+    )
     started = time.perf_counter()
     reason = None
     try:
@@ -162,8 +168,11 @@ def run_notebooks(paths, profile, timeout):
             failed.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, failed)
             failures[stem] = reason
-            print(f"FAILED in {seconds:.0f} s: {reason}\n    partial run kept in {_shown(failed)}, "
-                  f"kernel log in {_shown(log)}", flush=True)
+            print(
+                f"FAILED in {seconds:.0f} s: {reason}\n    partial run kept in {_shown(failed)}, "
+                f"kernel log in {_shown(log)}",
+                flush=True,
+            )
         report.set_run(stem, seconds, "ok" if reason is None else f"FAILED: {reason}", profile)
         if reason and reason.endswith(INTERRUPTED):
             print("the run was interrupted: the remaining notebooks are not run", flush=True)

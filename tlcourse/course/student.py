@@ -6,6 +6,7 @@ The markers are nbgrader's: in a code cell, the lines between `### BEGIN SOLUTIO
 solution code carries the markers), so a student copy is the lesson with its outputs stripped and the exercises as
 stubs. Grading runs a notebook and reads the verdicts its exercise checks print ([OK] or [TRY AGAIN]).
 """
+
 import re
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """tlcourse.tools.evaluate: predictions over a dataset, and the scores every notebook reports."""
+
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
@@ -25,16 +26,21 @@ def scores(y_true, y_pred):
     """Accuracy and macro-F1 (each class counts equally, whatever its size)."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    return {"accuracy": float(accuracy_score(y_true, y_pred)),
-            "macro_f1": float(f1_score(y_true, y_pred, average="macro"))}
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro")),
+    }
 
 
 def report(y_true, y_pred, names, digits=3):
     """Print scikit-learn's classification report and return the scores."""
     from sklearn.metrics import classification_report
 
-    print(classification_report(y_true, y_pred, labels=np.arange(len(names)), target_names=names,
-                                digits=digits, zero_division=0))
+    print(
+        classification_report(
+            y_true, y_pred, labels=np.arange(len(names)), target_names=names, digits=digits, zero_division=0
+        )
+    )
     return scores(y_true, y_pred)
 
 
@@ -45,8 +51,11 @@ def most_confused(y_true, y_pred, names, top=5):
     matrix = confusion_matrix(y_true, y_pred, labels=np.arange(len(names)))
     np.fill_diagonal(matrix, 0)
     order = np.argsort(matrix, axis=None)[::-1][:top]
-    return [(names[i], names[j], int(matrix[i, j])) for i, j in zip(*np.unravel_index(order, matrix.shape))
-            if matrix[i, j] > 0]
+    return [
+        (names[i], names[j], int(matrix[i, j]))
+        for i, j in zip(*np.unravel_index(order, matrix.shape))
+        if matrix[i, j] > 0
+    ]
 
 
 # -------------------------------------------------------------------------------- search and recommendation
@@ -68,5 +77,8 @@ def answer_ranks(found, answer):
 def retrieval_scores(found, answer):
     """Recall@1, recall@5 and mean reciprocal rank, when each query has one right item (absent from `found`: 0)."""
     rank = answer_ranks(found, answer)
-    return {"recall_at_1": float(np.mean(rank <= 1)), "recall_at_5": float(np.mean(rank <= 5)),
-            "mrr": float(np.mean(1 / rank))}
+    return {
+        "recall_at_1": float(np.mean(rank <= 1)),
+        "recall_at_5": float(np.mean(rank <= 5)),
+        "mrr": float(np.mean(1 / rank)),
+    }

@@ -1,4 +1,5 @@
 """tlcourse.tools.measure: the cost side of a result: time, size on disk, low-precision speed (memory: tlcourse.tools.memory)."""
+
 import io
 import statistics
 import time
@@ -12,7 +13,9 @@ def median_seconds(function, repeats=5, warmup=1, device=None):
     import torch
 
     kind = None if device is None else torch.device(device).type
-    sync = {"cuda": lambda: torch.cuda.synchronize(device), "mps": lambda: torch.mps.synchronize()}.get(kind, lambda: None)
+    sync = {"cuda": lambda: torch.cuda.synchronize(device), "mps": lambda: torch.mps.synchronize()}.get(
+        kind, lambda: None
+    )
     for _ in range(warmup):
         function()
     times = []
@@ -53,7 +56,7 @@ def size_on_disk_mb(model):
 
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
-    return buffer.getbuffer().nbytes / 2 ** 20
+    return buffer.getbuffer().nbytes / 2**20
 
 
 def max_weight_difference(folder_a, folder_b):

@@ -17,13 +17,14 @@ steps (forward, backward, AdamW) on one batch of rows x length tokens and prints
 glibc's malloc keeps freed memory for reuse, so resident memory would remember buffers long gone; MALLOC_MMAP_THRESHOLD_
 (set when notebook 06 starts this module) makes it hand every large block back at once.
 """
+
 import argparse
 import json
 import os
 import subprocess
 import sys
 
-MB = 2 ** 20
+MB = 2**20
 
 
 def storage_bytes(tensors, exclude=()):
@@ -91,10 +92,10 @@ def _trim():
 
 def measure(way, rows=16, length=32, steps=3, precision="no", num_labels=11, checkpoint="minilm"):
     import torch
+    import transformers
     from transformers import AutoModel
 
     import tlcourse
-    import transformers
     from tlcourse.course import models
     from tlcourse.lessons.bert_text_classification import MeanPoolClassifier
     from tlcourse.lessons.efficient_fine_tuning_and_scaling import adapt
@@ -107,15 +108,17 @@ def measure(way, rows=16, length=32, steps=3, precision="no", num_labels=11, che
     model = MeanPoolClassifier.from_encoder(adapt(encoder, way), names).to(device).train()  # dropout on
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=1e-5)
-    batch = {"input_ids": torch.randint(1000, 20000, (rows, length), device=device),
-             "attention_mask": torch.ones(rows, length, dtype=torch.long, device=device),
-             "labels": torch.randint(0, num_labels, (rows,), device=device)}
+    batch = {
+        "input_ids": torch.randint(1000, 20000, (rows, length), device=device),
+        "attention_mask": torch.ones(rows, length, dtype=torch.long, device=device),
+        "labels": torch.randint(0, num_labels, (rows,), device=device),
+    }
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     resident = Resident(device)
 
     # the forward pass's temporaries: peak of an inference forward, nothing kept for backward (the first
     # forward also sets up kernels and thread pools once; that is not the model's, so it is left out)
-    for warm in (True, False):
+    for _warm in (True, False):
         base = resident.start()
         with torch.no_grad(), autocast:
             model(**batch)
@@ -134,7 +137,7 @@ def measure(way, rows=16, length=32, steps=3, precision="no", num_labels=11, che
         return tensor
 
     base = resident.start()
-    for step in range(steps):
+    for _step in range(steps):
         saved.clear()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor), autocast:
             loss = model(**batch)["loss"]
@@ -148,24 +151,37 @@ def measure(way, rows=16, length=32, steps=3, precision="no", num_labels=11, che
         resident.note()
         optimizer.zero_grad(set_to_none=True)
     peak = resident.peak() - base
-    optimizer_bytes = storage_bytes([v for state in optimizer.state.values() for v in state.values()
-                                     if torch.is_tensor(v)])
+    optimizer_bytes = storage_bytes(
+        [v for state in optimizer.state.values() for v in state.values() if torch.is_tensor(v)]
+    )
     with autocast:  # once more, to see what the optimizer step itself allocates for a moment
         model(**batch)["loss"].backward()
     start = resident.start()
     optimizer.step()
     resident.note()
     step_temporaries = resident.peak() - start
-    result = {"way": way, "precision": precision, "rows": rows, "length": length, "device": device.type,
-              "exact": resident.exact,
-              "trainable_parameters": sum(p.numel() for p in trainable), "peak_mb": peak / MB,
-              "weights_mb": storage_bytes(model.parameters()) / MB, "gradients_mb": gradients / MB,
-              "optimizer_mb": optimizer_bytes / MB, "activations_mb": activations / MB,
-              "forward_temporaries_mb": workspace / MB, "step_temporaries_mb": step_temporaries / MB}
+    result = {
+        "way": way,
+        "precision": precision,
+        "rows": rows,
+        "length": length,
+        "device": device.type,
+        "exact": resident.exact,
+        "trainable_parameters": sum(p.numel() for p in trainable),
+        "peak_mb": peak / MB,
+        "weights_mb": storage_bytes(model.parameters()) / MB,
+        "gradients_mb": gradients / MB,
+        "optimizer_mb": optimizer_bytes / MB,
+        "activations_mb": activations / MB,
+        "forward_temporaries_mb": workspace / MB,
+        "step_temporaries_mb": step_temporaries / MB,
+    }
     # what is held at once, at the three moments a step can peak (the optimizer state lives throughout)
-    moments = {"end of forward": ("activations_mb", "forward_temporaries_mb"),
-               "backward": ("activations_mb", "gradients_mb"),  # upper bound: activations are freed as it goes
-               "optimizer step": ("gradients_mb", "step_temporaries_mb")}
+    moments = {
+        "end of forward": ("activations_mb", "forward_temporaries_mb"),
+        "backward": ("activations_mb", "gradients_mb"),  # upper bound: activations are freed as it goes
+        "optimizer step": ("gradients_mb", "step_temporaries_mb"),
+    }
     held = {moment: result["optimizer_mb"] + sum(result[k] for k in keys) for moment, keys in moments.items()}
     result["largest_moment"] = max(held, key=held.get)
     result["accounted_mb"] = held[result["largest_moment"]]
@@ -174,8 +190,20 @@ def measure(way, rows=16, length=32, steps=3, precision="no", num_labels=11, che
 
 def in_fresh_process(way, precision="no", rows=16, length=32, steps=3):
     """Run `measure` in a new Python process (glibc told to return large blocks at once); returns its dict."""
-    command = [sys.executable, "-m", "tlcourse.tools.memory", way, "--precision", precision, "--rows", str(rows),
-               "--length", str(length), "--steps", str(steps)]
+    command = [
+        sys.executable,
+        "-m",
+        "tlcourse.tools.memory",
+        way,
+        "--precision",
+        precision,
+        "--rows",
+        str(rows),
+        "--length",
+        str(length),
+        "--steps",
+        str(steps),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=os.environ | {"MALLOC_MMAP_THRESHOLD_": "65536"})
     if done.returncode:
         raise RuntimeError(f"{' '.join(command[1:])} failed:\n{done.stderr[-3000:]}")

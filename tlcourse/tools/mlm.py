@@ -5,6 +5,7 @@ its cells and exported to tlcourse.lessons.mlm_pretraining; this module builds o
 fixed_masks / held_out: one masking of held-out blocks, scored at [MASK], random and unchanged positions apart.
 CountModels: the yardsticks a language model must beat, unigram and left-bigram counts.
 """
+
 import math
 
 import numpy as np
@@ -40,12 +41,12 @@ def held_out(model, masked, frequent_ids=(), batch_size=64):
     wrapped.eval()
     losses, hits, kinds, targets = [], [], [], []
     for start in range(0, len(masked["input_ids"]), batch_size):
-        ids = torch.as_tensor(masked["input_ids"][start:start + batch_size])
-        labels = torch.as_tensor(masked["labels"][start:start + batch_size])
+        ids = torch.as_tensor(masked["input_ids"][start : start + batch_size])
+        labels = torch.as_tensor(masked["labels"][start : start + batch_size])
         out = wrapped(input_ids=ids, labels=labels)
         losses.append(torch.nn.functional.cross_entropy(out["logits"].float(), out["targets"], reduction="none"))
         hits.append(out["logits"].argmax(-1) == out["targets"])
-        kinds.append(torch.as_tensor(masked["kind"][start:start + batch_size])[labels != -100])
+        kinds.append(torch.as_tensor(masked["kind"][start : start + batch_size])[labels != -100])
         targets.append(out["targets"])
     wrapped.train(was_training)
     loss, hit, kind, target = (torch.cat(x).numpy() for x in (losses, hits, kinds, targets))
@@ -55,11 +56,18 @@ def held_out(model, masked, frequent_ids=(), batch_size=64):
 def scores(loss, hit, kind, target, frequent_ids=()):
     at_mask = kind == 1
     rare = at_mask & ~np.isin(target, list(frequent_ids))
-    return {"mask_loss": float(loss[at_mask].mean()), "mask_accuracy": float(hit[at_mask].mean()),
-            "mask_perplexity": math.exp(loss[at_mask].mean()),
-            "loss": float(loss.mean()), "perplexity": math.exp(loss.mean()), "accuracy": float(hit.mean()),
-            "random_accuracy": float(hit[kind == 2].mean()), "unchanged_accuracy": float(hit[kind == 3].mean()),
-            "rare_accuracy": float(hit[rare].mean()), "n_mask": int(at_mask.sum())}
+    return {
+        "mask_loss": float(loss[at_mask].mean()),
+        "mask_accuracy": float(hit[at_mask].mean()),
+        "mask_perplexity": math.exp(loss[at_mask].mean()),
+        "loss": float(loss.mean()),
+        "perplexity": math.exp(loss.mean()),
+        "accuracy": float(hit.mean()),
+        "random_accuracy": float(hit[kind == 2].mean()),
+        "unchanged_accuracy": float(hit[kind == 3].mean()),
+        "rare_accuracy": float(hit[rare].mean()),
+        "n_mask": int(at_mask.sum()),
+    }
 
 
 class CountModels:
@@ -102,9 +110,9 @@ class CountModels:
         uni_hit = target == self.unigram.argmax()
         bi_loss, bi_hit = np.empty(len(target)), np.empty(len(target), dtype=bool)
         for s in range(0, len(target), chunk):
-            p = self.bigram_probabilities(left[s:s + chunk])
-            bi_loss[s:s + chunk] = -np.log(p[np.arange(len(p)), target[s:s + chunk]])
-            bi_hit[s:s + chunk] = p.argmax(1) == target[s:s + chunk]
+            p = self.bigram_probabilities(left[s : s + chunk])
+            bi_loss[s : s + chunk] = -np.log(p[np.arange(len(p)), target[s : s + chunk]])
+            bi_hit[s : s + chunk] = p.argmax(1) == target[s : s + chunk]
         return uni_loss, uni_hit, bi_loss, bi_hit, masked["kind"][rows, cols], target
 
 
@@ -118,8 +126,10 @@ def corpus_blocks(sizes):
     train = corpus["train"] if sizes["corpus_size"] is None else corpus["train"].select(range(sizes["corpus_size"]))
     tokenizer = train_tokenizer(train["text"], sizes["vocab_size"], sizes["block_size"])
     splits = {"train": train, "validation": corpus["validation"], "test": corpus["test"]}
-    blocks = {name: pack(tokenizer(list(rows["text"]), verbose=False)["input_ids"], sizes["block_size"])
-              for name, rows in splits.items()}
+    blocks = {
+        name: pack(tokenizer(list(rows["text"]), verbose=False)["input_ids"], sizes["block_size"])
+        for name, rows in splits.items()
+    }
     if sizes.get("whole_word"):
         offsets = tokenizer(list(train["text"]), verbose=False, return_offsets_mapping=True)["offset_mapping"]
         blocks["train_offsets"] = pack([np.asarray(o).reshape(-1, 2) for o in offsets], sizes["block_size"])
@@ -130,9 +140,15 @@ def model_config(tokenizer, sizes):
     """RoFormer (BERT with rotary positions) or BERT (learned absolute positions), sized by `sizes`."""
     from transformers import BertConfig, RoFormerConfig
 
-    common = dict(vocab_size=len(tokenizer), hidden_size=sizes["hidden"], num_hidden_layers=sizes["layers"],
-                  num_attention_heads=max(sizes["hidden"] // 64, 1), intermediate_size=4 * sizes["hidden"],
-                  max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
+    common = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=sizes["hidden"],
+        num_hidden_layers=sizes["layers"],
+        num_attention_heads=max(sizes["hidden"] // 64, 1),
+        intermediate_size=4 * sizes["hidden"],
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     if sizes["arch"] == "roformer":
         return RoFormerConfig(embedding_size=sizes["hidden"], **common)
     if sizes["arch"] == "bert":
@@ -163,13 +179,25 @@ def pretrain(save_to=None, sizes=None, seed=0, eval_fn=None, **fit_kwargs):
     model = new_model(model_config(tokenizer, sizes))
     whole_word = bool(sizes.get("whole_word"))
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, whole_word_mask=whole_word)
-    rows = ([{"input_ids": b, "offset_mapping": o} for b, o in zip(blocks["train"], blocks["train_offsets"])]
-            if whole_word else [{"input_ids": b} for b in blocks["train"]])
+    rows = (
+        [{"input_ids": b, "offset_mapping": o} for b, o in zip(blocks["train"], blocks["train_offsets"])]
+        if whole_word
+        else [{"input_ids": b} for b in blocks["train"]]
+    )
     started = time.perf_counter()
-    history = fit(MaskedOnlyMLM(model), rows, collate_fn=collator,
-                  epochs=sizes["epochs"], batch_size=sizes["batch_size"], lr=sizes["lr"], seed=seed,
-                  schedule=sizes.get("schedule", "linear"), mixed_precision=sizes.get("precision", "no"),
-                  eval_fn=eval_fn and (lambda wrapped: eval_fn(wrapped.mlm)), **{"plot": False, **fit_kwargs})
+    history = fit(
+        MaskedOnlyMLM(model),
+        rows,
+        collate_fn=collator,
+        epochs=sizes["epochs"],
+        batch_size=sizes["batch_size"],
+        lr=sizes["lr"],
+        seed=seed,
+        schedule=sizes.get("schedule", "linear"),
+        mixed_precision=sizes.get("precision", "no"),
+        eval_fn=eval_fn and (lambda wrapped: eval_fn(wrapped.mlm)),
+        **{"plot": False, **fit_kwargs},
+    )
     seconds = time.perf_counter() - started
     if save_to is not None:
         model.save_pretrained(save_to)

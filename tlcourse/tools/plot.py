@@ -1,4 +1,5 @@
 """tlcourse.tools.plot: learning curves (live while training), confusion matrices, accuracy against label budget."""
+
 import time
 
 import matplotlib.pyplot as plt
@@ -27,8 +28,12 @@ def curves(history, ax=None):
     steps_per_epoch = history.steps[-1]["step"] / len(history.epochs) if history.steps and history.epochs else 1
     eval_epochs = [e for e in history.epochs if "eval_loss" in e]
     if eval_epochs:
-        loss_ax.plot([e["epoch"] * steps_per_epoch for e in eval_epochs], [e["eval_loss"] for e in eval_epochs],
-                     "o-", label="eval (epoch end)")
+        loss_ax.plot(
+            [e["epoch"] * steps_per_epoch for e in eval_epochs],
+            [e["eval_loss"] for e in eval_epochs],
+            "o-",
+            label="eval (epoch end)",
+        )
     loss_ax.set(xlabel="step", ylabel="loss", title="loss")
     if loss_ax.get_legend_handles_labels()[0]:
         loss_ax.legend()
@@ -82,8 +87,16 @@ def confusion_matrix(y_true, y_pred, names, ax=None, normalize="true"):
     size = max(4, 0.5 * len(names) + 2)
     if ax is None:
         _, ax = plt.subplots(figsize=(size, size))
-    ConfusionMatrixDisplay.from_predictions(y_true, y_pred, display_labels=names, normalize=normalize, ax=ax,
-                                            xticks_rotation=90, values_format=".2f", colorbar=False)
+    ConfusionMatrixDisplay.from_predictions(
+        y_true,
+        y_pred,
+        display_labels=names,
+        normalize=normalize,
+        ax=ax,
+        xticks_rotation=90,
+        values_format=".2f",
+        colorbar=False,
+    )
     ax.figure.tight_layout()
     return ax
 

@@ -38,8 +38,13 @@ def embed(encoder, tokenizer, texts, max_length=32, batch_size=64):
     rows = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            batch = tokenizer(list(texts[start : start + batch_size]), truncation=True, max_length=max_length,
-                              padding=True, return_tensors="pt").to(encoder.device)
+            batch = tokenizer(
+                list(texts[start : start + batch_size]),
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            ).to(encoder.device)
             hidden = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
             rows.append(mean_pool(hidden, batch["attention_mask"]).float().cpu().numpy())
     return np.concatenate(rows)
@@ -68,8 +73,21 @@ def classifier_from_probe(encoder, probe, label_names):
     return model
 
 
-def fine_tune(encoder, tokenizer, train, label_names, probe=None, *, max_length=32, epochs=4, batch_size=16,
-              lr_encoder=1e-4, lr_head=1e-3, seed=0, **fit_kwargs):
+def fine_tune(
+    encoder,
+    tokenizer,
+    train,
+    label_names,
+    probe=None,
+    *,
+    max_length=32,
+    epochs=4,
+    batch_size=16,
+    lr_encoder=1e-4,
+    lr_head=1e-3,
+    seed=0,
+    **fit_kwargs,
+):
     """Notebook 04's recipe, LP-FT, run with the course loop: fit a linear probe on frozen mean-pooled features,
     start the head from it, then fine-tune everything, the head at its own (by default 10x higher) learning rate.
     `train` has text and label columns (label i names label_names[i]). Returns (MeanPoolClassifier, History)."""
@@ -81,10 +99,23 @@ def fine_tune(encoder, tokenizer, train, label_names, probe=None, *, max_length=
         probe = linear_probe(embed(encoder, tokenizer, train["text"], max_length), train["label"])
     model = classifier_from_probe(encoder, probe, label_names)
     torch.manual_seed(seed)
-    optimizer = torch.optim.AdamW([{"params": model.encoder.parameters(), "lr": lr_encoder},
-                                   {"params": model.classifier.parameters(), "lr": lr_head}], weight_decay=0.01)
-    history = fit(model, classification_tokens(train, tokenizer, max_length), epochs=epochs, batch_size=batch_size,
-                  optimizer=optimizer, collate_fn=DataCollatorWithPadding(tokenizer), seed=seed, **fit_kwargs)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": model.encoder.parameters(), "lr": lr_encoder},
+            {"params": model.classifier.parameters(), "lr": lr_head},
+        ],
+        weight_decay=0.01,
+    )
+    history = fit(
+        model,
+        classification_tokens(train, tokenizer, max_length),
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer,
+        collate_fn=DataCollatorWithPadding(tokenizer),
+        seed=seed,
+        **fit_kwargs,
+    )
     return model, history
 
 
@@ -95,8 +126,19 @@ def small_encoder_scores(encoder, tokenizer, train, evaluations, label_names, *,
 
     from tlcourse.tools import evaluate
 
-    model, _ = fine_tune(encoder, tokenizer, train, label_names, max_length=max_length, epochs=epochs,
-                         lr_encoder=lr, lr_head=lr, seed=seed, plot=False, progress=False)
+    model, _ = fine_tune(
+        encoder,
+        tokenizer,
+        train,
+        label_names,
+        max_length=max_length,
+        epochs=epochs,
+        lr_encoder=lr,
+        lr_head=lr,
+        seed=seed,
+        plot=False,
+        progress=False,
+    )
     collate = DataCollatorWithPadding(tokenizer)
     accuracies = {}
     for name, rows in evaluations.items():

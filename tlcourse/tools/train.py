@@ -5,6 +5,7 @@ It shuffles with a seeded sampler, warms the learning rate up linearly then deca
 gradients, evaluates and checkpoints at every epoch end, and with resume=True continues an
 interrupted run from its last checkpoint (ending with the same weights as an uninterrupted run).
 """
+
 import json
 import math
 import shutil
@@ -19,6 +20,7 @@ from torch.utils.data import DataLoader
 @dataclass
 class History:
     """What fit measured: one dict per epoch, and the training loss every `log_every` steps."""
+
     epochs: list = field(default_factory=list)
     steps: list = field(default_factory=list)
 
@@ -33,7 +35,7 @@ class History:
 def parameter_groups(model, weight_decay):
     """No weight decay on biases and LayerNorm weights, as in BERT."""
     decay, no_decay = [], []
-    for name, parameter in model.named_parameters():
+    for _name, parameter in model.named_parameters():
         if parameter.requires_grad:
             (no_decay if parameter.ndim < 2 else decay).append(parameter)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -73,10 +75,32 @@ def last_checkpoint(output_dir):
     return found[-1].parent if found else None
 
 
-def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, weight_decay=0.01,
-        warmup_ratio=0.1, max_grad_norm=1.0, collate_fn=None, optimizer=None, loss_fn=None,
-        gradient_accumulation_steps=1, mixed_precision="no", output_dir=None, resume=False, seed=0,
-        eval_batch_size=None, eval_fn=None, schedule="linear", log_every=10, progress=True, plot=True):
+def fit(
+    model,
+    train_data,
+    eval_data=None,
+    *,
+    epochs=1,
+    batch_size=32,
+    lr=5e-5,
+    weight_decay=0.01,
+    warmup_ratio=0.1,
+    max_grad_norm=1.0,
+    collate_fn=None,
+    optimizer=None,
+    loss_fn=None,
+    gradient_accumulation_steps=1,
+    mixed_precision="no",
+    output_dir=None,
+    resume=False,
+    seed=0,
+    eval_batch_size=None,
+    eval_fn=None,
+    schedule="linear",
+    log_every=10,
+    progress=True,
+    plot=True,
+):
     """Train `model` on `train_data` (a map-style dataset of dicts, or any Dataset with `collate_fn`).
 
     The model is called as model(**batch) and must return a `loss` (or pass loss_fn(outputs, batch)).
@@ -94,21 +118,27 @@ def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, 
     from tlcourse.tools.plot import LivePlot
 
     AcceleratorState._reset_state()  # accelerate keeps one global state: let each fit pick its own precision
-    accelerator = Accelerator(gradient_accumulation_steps=gradient_accumulation_steps,
-                              mixed_precision=mixed_precision,
-                              dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed))
+    accelerator = Accelerator(
+        gradient_accumulation_steps=gradient_accumulation_steps,
+        mixed_precision=mixed_precision,
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed),
+    )
     set_seed(seed)
     train_loader = DataLoader(train_data, batch_size=batch_size, shuffle=True, collate_fn=collate_fn)
-    eval_loader = None if eval_data is None else DataLoader(
-        eval_data, batch_size=eval_batch_size or 2 * batch_size, collate_fn=collate_fn)
+    eval_loader = (
+        None
+        if eval_data is None
+        else DataLoader(eval_data, batch_size=eval_batch_size or 2 * batch_size, collate_fn=collate_fn)
+    )
     optimizer = optimizer or torch.optim.AdamW(parameter_groups(model, weight_decay), lr=lr)
     # the schedule counts optimizer steps of one process; accelerate steps it once per process
     total_steps = epochs * math.ceil(len(train_loader) / gradient_accumulation_steps)
     if schedule == "linear":
         scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
     elif schedule == "wsd":
-        scheduler = get_wsd_schedule(optimizer, int(warmup_ratio * total_steps), int(0.2 * total_steps), total_steps,
-                                     decay_type="linear")
+        scheduler = get_wsd_schedule(
+            optimizer, int(warmup_ratio * total_steps), int(0.2 * total_steps), total_steps, decay_type="linear"
+        )
     else:
         raise ValueError(f"schedule must be 'linear' or 'wsd', not {schedule!r}")
     model, optimizer, train_loader, scheduler = accelerator.prepare(model, optimizer, train_loader, scheduler)
@@ -124,11 +154,15 @@ def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, 
         start_epoch = len(history.epochs)
         accelerator.print(f"fit: resumed from {checkpoint.name} ({start_epoch}/{epochs} epochs done)")
 
-    live = LivePlot(enabled=plot and accelerator.is_main_process,
-                    save_to=Path(output_dir) / "curves.png" if output_dir else None)
+    live = LivePlot(
+        enabled=plot and accelerator.is_main_process, save_to=Path(output_dir) / "curves.png" if output_dir else None
+    )
     step = start_epoch * len(train_loader)
-    bar = _progress_bar(total=epochs * len(train_loader), initial=start_epoch * len(train_loader),
-                        disable=not progress or not accelerator.is_local_main_process)
+    bar = _progress_bar(
+        total=epochs * len(train_loader),
+        initial=start_epoch * len(train_loader),
+        disable=not progress or not accelerator.is_local_main_process,
+    )
     model.train()
     for epoch in range(start_epoch, epochs):
         train_loader.set_epoch(epoch)  # seeded, reproducible order per epoch
@@ -149,8 +183,11 @@ def fit(model, train_data, eval_data=None, *, epochs=1, batch_size=32, lr=5e-5, 
                 live.update(history)
             bar.update(1)
             bar.set_postfix(epoch=epoch + 1, loss=f"{loss_value:.3f}")
-        record = {"epoch": epoch + 1, "train_loss": loss_sum / max(batches, 1),
-                  "seconds": time.perf_counter() - started}
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / max(batches, 1),
+            "seconds": time.perf_counter() - started,
+        }
         if eval_loader is not None:
             record.update(evaluate_loss(model, eval_loader, accelerator, loss_fn))
         if eval_fn is not None:

@@ -1,5 +1,6 @@
 """tlcourse.tools.vision: the image pieces notebook 05 shares: tensors from the image datasets, a small ViT config,
 and the shift augmentation used when fine-tuning on few labels."""
+
 import math
 
 import numpy as np
@@ -30,9 +31,16 @@ def as_rows(pixels, labels=None):
 def small_vit_config(num_labels=10, patch_size=7, hidden=128, layers=4, heads=4, image_size=28):
     from transformers import ViTConfig
 
-    return ViTConfig(image_size=image_size, patch_size=patch_size, num_channels=1, hidden_size=hidden,
-                     num_hidden_layers=layers, num_attention_heads=heads, intermediate_size=4 * hidden,
-                     num_labels=num_labels)
+    return ViTConfig(
+        image_size=image_size,
+        patch_size=patch_size,
+        num_channels=1,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=4 * hidden,
+        num_labels=num_labels,
+    )
 
 
 def shift(pixels, max_shift=2):
@@ -40,7 +48,7 @@ def shift(pixels, max_shift=2):
     padded = torch.nn.functional.pad(pixels, [max_shift] * 4, value=(0 - MEAN) / STD)
     size = pixels.shape[-1]
     offsets = torch.randint(0, 2 * max_shift + 1, (len(pixels), 2))
-    return torch.stack([padded[i, :, dy:dy + size, dx:dx + size] for i, (dy, dx) in enumerate(offsets.tolist())])
+    return torch.stack([padded[i, :, dy : dy + size, dx : dx + size] for i, (dy, dx) in enumerate(offsets.tolist())])
 
 
 def shift_collate(rows, max_shift=2):
@@ -58,8 +66,22 @@ def accuracy(model, pixels, labels, batch_size=500):
     return float((logits.argmax(-1) == labels.numpy()).mean())
 
 
-def train_early_stopped(model, pixels, labels, val_pixels, val_labels, *, lr, max_steps, eval_every=25, patience=8,
-                        batch_size=32, augment=True, seed=0, weight_decay=0.05):
+def train_early_stopped(
+    model,
+    pixels,
+    labels,
+    val_pixels,
+    val_labels,
+    *,
+    lr,
+    max_steps,
+    eval_every=25,
+    patience=8,
+    batch_size=32,
+    augment=True,
+    seed=0,
+    weight_decay=0.05,
+):
     """Train an image classifier with AdamW, the learning rate warming up over the first tenth of `max_steps`
     and then decaying to 0 at `max_steps` (cosine),
     scoring validation accuracy every `eval_every` steps. Stop after `patience` scores without a new best, or at
@@ -72,12 +94,13 @@ def train_early_stopped(model, pixels, labels, val_pixels, val_labels, *, lr, ma
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     warmup = max(1, max_steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, max_steps) / max_steps)))
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, max_steps) / max_steps))
+    )
     best_accuracy, best_step, best_state, waited, step = -1.0, 0, None, 0, 0
     while step < max_steps and waited < patience:
         order = torch.randperm(len(pixels))
         for start in range(0, len(pixels), batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             x = shift(pixels[rows]) if augment else pixels[rows]
             model.train()
             loss = model(pixel_values=x.to(device), labels=labels[rows].to(device)).loss
@@ -95,17 +118,29 @@ def train_early_stopped(model, pixels, labels, val_pixels, val_labels, *, lr, ma
                 if waited >= patience or step >= max_steps:
                     break
     model.load_state_dict(best_state)
-    return model, {"best_step": best_step, "steps": step, "val_accuracy": best_accuracy,
-                   "train_accuracy": accuracy(model, pixels, labels)}
+    return model, {
+        "best_step": best_step,
+        "steps": step,
+        "val_accuracy": best_accuracy,
+        "train_accuracy": accuracy(model, pixels, labels),
+    }
 
 
 def mae_config(mask_ratio=0.75, norm_pix_loss=False, **vit_sizes):
     """A small ViT-MAE: the encoder of `small_vit_config(**vit_sizes)` and a 2-layer, 64-wide decoder."""
     from transformers import ViTMAEConfig
 
-    return ViTMAEConfig(**small_vit_config(**vit_sizes).to_dict() | dict(
-        decoder_hidden_size=64, decoder_num_hidden_layers=2, decoder_num_attention_heads=4,
-        decoder_intermediate_size=256, mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss))
+    return ViTMAEConfig(
+        **small_vit_config(**vit_sizes).to_dict()
+        | dict(
+            decoder_hidden_size=64,
+            decoder_num_hidden_layers=2,
+            decoder_num_attention_heads=4,
+            decoder_intermediate_size=256,
+            mask_ratio=mask_ratio,
+            norm_pix_loss=norm_pix_loss,
+        )
+    )
 
 
 def new_mae(config):
@@ -129,7 +164,10 @@ def new_mae(config):
 
 def check_mae_positions(mae):
     """Raise if the MAE's encoder or decoder position embeddings are zero (no position information)."""
-    for name, table in [("encoder", mae.vit.embeddings.position_embeddings), ("decoder", mae.decoder.decoder_pos_embed)]:
+    for name, table in [
+        ("encoder", mae.vit.embeddings.position_embeddings),
+        ("decoder", mae.decoder.decoder_pos_embed),
+    ]:
         patches = table[0, 1:]  # the [CLS] row is zero by design
         if patches.abs().max() == 0 or torch.unique(patches, dim=0).shape[0] < len(patches):
             raise ValueError(f"the MAE's {name} position embeddings are zero or repeated: call vision.new_mae")
