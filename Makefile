@@ -11,7 +11,7 @@ course: setup
 	$(PY) -m tlcourse course
 test: setup
 	$(SMOKE) $(PY) -m pytest
-test-fast: setup  # maintainers: the unit tests without notebooks, trainings or subprocesses (a few minutes)
+test-fast: setup  # maintainers: the tests not marked slow (no notebooks, multi-process runs or installs)
 	$(SMOKE) $(PY) -m pytest tests -m "not slow"
 lint: setup
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -123,7 +123,7 @@ def main():
     peak = sizes["lr"]
     results = {"sizes": sizes, "lrs": LRS, "seeds": SEEDS, "per_class": PER_CLASS, "epochs": EPOCHS, "points": []}
     uni_loss, uni_hit, _, _, kind, target = counts.evaluate(masked)
-    results["unigram_mask_loss"] = mlm.scores(uni_loss, uni_hit, kind, target, frequent)["mask_loss"]
+    results["unigram_mask_loss"] = mlm.mask_scores(uni_loss, uni_hit, kind, target, frequent)["mask_loss"]
     if args.add:
         results = json.loads(RESULTS.read_text())
         results["points"] = [p for p in results["points"] if p["minutes"] not in args.minutes]

@@ -52,8 +52,8 @@ def main():
     uni_loss, uni_hit, bi_loss, bi_hit, kind, target = counts.evaluate(masked)
     frequent = counts.frequent_order[:100]
     yardsticks = {
-        "unigram": mlm.scores(uni_loss, uni_hit, kind, target, frequent),
-        "bigram": mlm.scores(bi_loss, bi_hit, kind, target, frequent),
+        "unigram": mlm.mask_scores(uni_loss, uni_hit, kind, target, frequent),
+        "bigram": mlm.mask_scores(bi_loss, bi_hit, kind, target, frequent),
     }
     started = time.perf_counter()
     curve = []

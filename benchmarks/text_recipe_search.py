@@ -1,4 +1,4 @@
-"""The fine-tuning recipe search behind notebook 03: MiniLM on wiki_topics with 8 and 32 labels per class,
+"""The fine-tuning recipe search behind notebook 04: MiniLM on wiki_topics with 8 and 32 labels per class,
 scored on the validation split (the test split stays untouched for the notebook's comparison).
 Accuracy only: how long each recipe takes is measured where it runs alone, in the notebook.
 

@@ -19,7 +19,7 @@ def test_the_course_website_builds_and_its_links_resolve(tmp_path):
     pages = {p.relative_to(html).as_posix() for p in html.rglob("*.html")}
     assert {"notebooks/04_bert_text_classification.html", "docs/glossary.html", "docs/teaching.html"} <= pages
     index = (html / "README.html").read_text()
-    order = [index.find(f"notebooks/0{n}_") for n in range(7)]
+    order = [index.find(f"notebooks/0{n}_") for n in range(9)]
     assert -1 not in order and order == sorted(order), "the navigation is not in course order"
     assert len(list((html / "_images").glob("*.png"))) >= 10  # the notebooks' figures
     assert book.broken_links(html) == []

@@ -40,6 +40,13 @@ def test_a_changed_cell_makes_its_module_stale_and_export_mends_it(tmp_path):
     assert len(export.stale(tmp_path)) == 2
 
 
-def test_an_export_cell_holds_definitions_only(tmp_path):
+@pytest.mark.parametrize("code", ["for i in range(3):\n    print(i)\n", "print('hi')\n", "model = train()\n"])
+def test_an_export_cell_holds_definitions_only(code):
     with pytest.raises(ValueError, match="imports and definitions only"):
-        export.check_definitions_only("09_x.ipynb", "abc", "import torch\nfor i in range(3):\n    print(i)\n")
+        export.check_definitions_only("09_x.ipynb", "abc", "import torch\n" + code)
+
+
+def test_constants_docstrings_and_registrations_are_definitions():
+    export.check_definitions_only(
+        "09_x.ipynb", "abc", '"""doc"""\nWAYS = ("a", "b")\nAutoConfig.register("x", Config, exist_ok=True)\n'
+    )

@@ -65,8 +65,8 @@ def test_count_models_are_distributions_and_the_bigram_uses_the_left_token():
     assert np.allclose(counts.bigram_probabilities([4])[0], counts.unigram)
     masked = mlm.fixed_masks(blocks[:20], 4, 50, SPECIAL, seed=0)
     uni_loss, uni_hit, bi_loss, bi_hit, kind, target = counts.evaluate(masked)
-    unigram = mlm.scores(uni_loss, uni_hit, kind, target)
-    bigram = mlm.scores(bi_loss, bi_hit, kind, target)
+    unigram = mlm.mask_scores(uni_loss, uni_hit, kind, target)
+    bigram = mlm.mask_scores(bi_loss, bi_hit, kind, target)
     assert bigram["mask_loss"] < unigram["mask_loss"] - 2
     assert bigram["mask_accuracy"] > 0.7 > unigram["mask_accuracy"]  # misses only where the left token is masked
 

@@ -138,7 +138,6 @@ print("recipe ok")
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_the_recipe_cell_runs_pasted_into_a_fresh_file(name, tmp_path):
     cells = [runner.recipe_source(name)]  # raises unless there is exactly one

@@ -68,7 +68,7 @@ def checks():
         try:
             yield True, f"{name} {importlib.metadata.version(name)}", ""
         except importlib.metadata.PackageNotFoundError:
-            yield False, f"{name} not installed", "make setup   (or: pip install -e .)"
+            yield False, f"{name} not installed", 'make setup   (or: pip install -e ".[test,lab]")'
     for name in data.DATASETS:
         ok, where = data.source_status(name)
         if ok:

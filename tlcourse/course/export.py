@@ -15,7 +15,25 @@ from pathlib import Path
 from tlcourse.course.config import repo_root
 
 TAG = "export"
-ALLOWED = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.Expr)
+DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
+
+
+def _computes_nothing(node):
+    """A definition, a docstring, a constant (NAME = literal), or a registration (X.register(...))."""
+    if isinstance(node, DEFINITIONS):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        try:
+            ast.literal_eval(node.value)
+            return True
+        except ValueError:
+            return False
+    if isinstance(node, ast.Expr):
+        value = node.value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return True
+        return isinstance(value, ast.Call) and getattr(value.func, "attr", None) == "register"
+    return False
 
 
 def module_name(notebook):
@@ -35,10 +53,10 @@ def export_cells(notebook):
 
 def check_definitions_only(notebook, cell_id, source):
     for node in ast.parse(source).body:
-        if not isinstance(node, ALLOWED):
+        if not _computes_nothing(node):
             raise ValueError(
-                f"{Path(notebook).name}, cell {cell_id}: an `export` cell holds imports and "
-                f"definitions only; line {node.lineno} is a {type(node).__name__}. Move it to "
+                f"{Path(notebook).name}, cell {cell_id}: an `export` cell holds imports and definitions only "
+                f"(constants and class registrations too); line {node.lineno} computes something. Move it to "
                 "another cell."
             )
 

@@ -32,12 +32,12 @@ def scores(y_true, y_pred):
     }
 
 
-def report(y_true, y_pred, names, digits=3):
+def classification_report(y_true, y_pred, names, digits=3):
     """Print scikit-learn's classification report and return the scores."""
-    from sklearn.metrics import classification_report
+    from sklearn import metrics
 
     print(
-        classification_report(
+        metrics.classification_report(
             y_true, y_pred, labels=np.arange(len(names)), target_names=names, digits=digits, zero_division=0
         )
     )

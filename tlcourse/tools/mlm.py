@@ -50,10 +50,10 @@ def held_out(model, masked, frequent_ids=(), batch_size=64):
         targets.append(out["targets"])
     wrapped.train(was_training)
     loss, hit, kind, target = (torch.cat(x).numpy() for x in (losses, hits, kinds, targets))
-    return scores(loss, hit, kind, target, frequent_ids)
+    return mask_scores(loss, hit, kind, target, frequent_ids)
 
 
-def scores(loss, hit, kind, target, frequent_ids=()):
+def mask_scores(loss, hit, kind, target, frequent_ids=()):
     at_mask = kind == 1
     rare = at_mask & ~np.isin(target, list(frequent_ids))
     return {
