@@ -26,4 +26,4 @@ data: setup
 student: setup  # student copies in student/; grade one: $(PY) -m tlcourse grade student/NN_....ipynb
 	$(PY) -m tlcourse student
 book: setup  # the course website in build/book/_build/html, from the notebooks' committed outputs
-	$(PY) -m pip install -q -e ".[book]" && $(PY) -m tlcourse book
+	$(PY) -m pip install -q -e ".[book]" -c constraints.txt && $(PY) -m tlcourse book

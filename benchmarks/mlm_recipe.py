@@ -1,9 +1,14 @@
 """Which small MLM learns context on a 2-core CPU? Notebook 03's recipe (packed 128-token blocks, head at
 masked positions, fresh masks every epoch) for one configuration, scored after every epoch on fixed masks of
-the *validation* blocks, against the unigram and left-bigram count models. One configuration per process;
-results appended to benchmarks/results/mlm_recipe.jsonl.
+the *validation* blocks, against the unigram and left-bigram count models. One configuration per process, one
+row per seed appended to benchmarks/results/mlm_recipe.jsonl; a rerun skips the seeds already there.
 
-Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/mlm_recipe.py --arch roformer --lr 2e-3 --epochs 10
+Every row trains and is scored with one tokenizer, the course's shipped vocabulary (its sha256 is in the row). Rows
+without `vocab_sha256` were measured before that fix, with a vocabulary trained afresh in each process and a second
+one inside pretrain(), so their model and their yardsticks did not share a vocabulary: compare them with each other
+only with care.
+
+Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/mlm_recipe.py --arch roformer --lr 3e-3 --epochs 7 --seeds 0 1 2
 """
 
 import argparse
@@ -12,7 +17,8 @@ import time
 from pathlib import Path
 
 import tlcourse
-from tlcourse.lessons.mlm_pretraining import pretraining_sizes
+from tlcourse.course.env import versions
+from tlcourse.lessons.mlm_pretraining import pretraining_sizes, vocabulary_sha256
 from tlcourse.tools import mlm
 
 RESULTS = Path(__file__).parent / "results" / "mlm_recipe.jsonl"
@@ -26,13 +32,18 @@ def main():
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--vocab", type=int, default=8000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--schedule", default="linear", choices=["linear", "wsd"])
     parser.add_argument("--precision", default="no", choices=["no", "bf16"], help="bf16: autocast (mixed precision)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--whole-word", action="store_true", help="whole-word masking (all pieces of a word at once)")
     args = parser.parse_args()
-    tlcourse.setup(profile="default", seed=args.seed, threads=args.threads)
+    for seed in args.seeds:
+        run(args, seed)
+
+
+def run(args, seed):
+    tlcourse.setup(profile="default", seed=seed, threads=args.threads)
     sizes = {
         **pretraining_sizes(),
         "arch": args.arch,
@@ -46,6 +57,11 @@ def main():
         "precision": args.precision,
     }
     tokenizer, blocks, _ = mlm.corpus_blocks(sizes)
+    vocab = vocabulary_sha256(tokenizer)
+    previous = [json.loads(line) for line in RESULTS.open()] if RESULTS.exists() else []
+    if any(r["sizes"] == sizes and r.get("seed") == seed and r.get("vocab_sha256") == vocab for r in previous):
+        print(f"seed {seed}: already in {RESULTS.name}, skipped")
+        return
     special = tokenizer.all_special_ids
     masked = mlm.fixed_masks(blocks["validation"], tokenizer.mask_token_id, len(tokenizer), special)
     counts = mlm.CountModels(blocks["train"], len(tokenizer), special)
@@ -68,11 +84,17 @@ def main():
         )
         return {}
 
-    model, _, _, history, seconds = mlm.pretrain(sizes=sizes, seed=args.seed, eval_fn=score, progress=False)
+    model, trained_with, _, history, seconds = mlm.pretrain(
+        sizes=sizes, seed=seed, eval_fn=score, tokenizer=tokenizer, progress=False
+    )
+    assert vocabulary_sha256(trained_with) == vocab  # the model is scored with the vocabulary it trained on
     train_tokens = blocks["train"].size * args.epochs
     train_seconds = sum(e["seconds"] for e in history.epochs)
     row = {
         "sizes": sizes,
+        "seed": seed,
+        "vocab_sha256": vocab,
+        "versions": versions(),
         "parameters": sum(p.numel() for p in model.parameters()),
         "train_seconds": train_seconds,
         "tokens_per_second": train_tokens / train_seconds,

@@ -5,7 +5,7 @@
 #   3. PyTorch, pinned: on Linux without an NVIDIA GPU the CPU build from PyTorch's CPU index (about 200 MB),
 #      falling back to the default index (PyPI's build for the platform, with CUDA on Linux: several GB) when
 #      that index cannot be reached. TORCH_SPEC and TORCH_INDEX override both; changing them re-runs the install;
-#   4. the course package and its dependencies (pyproject.toml);
+#   4. the course package and its dependencies (pyproject.toml), at the published run's versions (constraints.txt);
 #   5. the datasets: every one whose source is available is prepared; a missing one is listed with its fix and
 #      only the notebooks that need it are skipped. Set-up never fails over an optional dataset.
 set -euo pipefail
@@ -38,7 +38,8 @@ install_packages() {
   index=$(torch_index)
   echo "installing $TORCH_SPEC${index:+ from $index}"
   "$PY" -m pip install -q "$TORCH_SPEC" ${index:+--index-url "$index"}
-  "$PY" -m pip install -q -e ".[test,lab]"  # the course, its tests (pytest, nbval, ruff) and JupyterLab
+  # the course, its tests (pytest, nbval, ruff) and JupyterLab, at the versions of the published run
+  "$PY" -m pip install -q -e ".[test,lab]" -c constraints.txt
 }
 
 if [ "$PY" = .venv/bin/python ]; then
@@ -49,13 +50,13 @@ if [ "$PY" = .venv/bin/python ]; then
     .venv/bin/python -m pip install -q --upgrade pip
   fi
   # what the installed environment was made from: a change in any of it re-runs the install
-  wanted="$TORCH_SPEC index=${TORCH_INDEX-auto} $(cksum < pyproject.toml)"
+  wanted="$TORCH_SPEC index=${TORCH_INDEX-auto} $(cksum < pyproject.toml) $(cksum < constraints.txt)"
   if [ "$(cat .venv/.installed 2>/dev/null)" != "$wanted" ]; then
     install_packages
     echo "$wanted" > .venv/.installed
   fi
 else  # an environment the learner manages (conda, a JupyterHub image): install only what is missing
   "$PY" -c "import torch" 2>/dev/null || install_packages
-  "$PY" -c "import tlcourse, transformers, peft, nbval" 2>/dev/null || "$PY" -m pip install -q -e ".[test,lab]"
+  "$PY" -c "import tlcourse, transformers, peft, nbval" 2>/dev/null || "$PY" -m pip install -q -e ".[test,lab]" -c constraints.txt
 fi
 "$PY" -m tlcourse data prepare

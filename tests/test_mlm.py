@@ -219,3 +219,69 @@ def test_whole_word_masking_option_masks_every_piece_of_a_word(tmp_path):
     assert picked[:, 1:][pieces[:, 1:]].any()
     _, _, _, history, _ = mlm.pretrain(None, sizes)
     assert len(history.epochs) == 1
+
+
+def test_a_saved_vocabulary_tokenizes_exactly_as_the_trained_one(tmp_path):
+    from tokenizers import BertWordPieceTokenizer
+
+    from tlcourse.course import data
+    from tlcourse.lessons.mlm_pretraining import train_tokenizer, vocabulary_sha256, wrap_wordpiece
+
+    texts = ["The cat sat on the mat; naïve cafés in Zürich.", "Photosynthesis converts light energy."] * 30
+    trained = train_tokenizer(texts, vocab_size=120, max_length=16)
+    path = tmp_path / "vocab.txt"
+    path.write_text("".join(t + "\n" for t, _ in sorted(trained.get_vocab().items(), key=lambda x: x[1])))
+    reloaded = wrap_wordpiece(BertWordPieceTokenizer(str(path), lowercase=True), 16)
+    probe = texts[:2] + ["unseen words: 北京 [MASK] xylophone"]
+    assert reloaded(probe)["input_ids"] == trained(probe)["input_ids"]
+    assert vocabulary_sha256(reloaded) == vocabulary_sha256(trained) == data.sha256(path)
+
+
+def test_the_shipped_vocabulary_is_checked_on_load(tmp_path, monkeypatch):
+    from tlcourse.course import data
+    from tlcourse.lessons.mlm_pretraining import vocabulary_sha256
+
+    sizes = {"corpus_size": 300, "vocab_size": 2000, "block_size": 128}
+    tokenizer = mlm.course_tokenizer(sizes)
+    assert len(tokenizer) == 2000 and tokenizer.mask_token_id is not None
+    assert vocabulary_sha256(tokenizer) == data.read_manifest()["vocabularies"][mlm.vocabulary_path(sizes).name]
+    assert mlm.course_tokenizer({**sizes, "vocab_size": 1234}) is None  # no vocabulary shipped for these sizes
+    tampered = tmp_path / mlm.vocabulary_path(sizes).name
+    tampered.write_text(mlm.vocabulary_path(sizes).read_text().replace("the\n", "teh\n", 1))
+    monkeypatch.setattr(mlm, "vocabulary_path", lambda _: tampered)
+    with pytest.raises(data.DataIntegrityError, match="sha256"):
+        mlm.course_tokenizer(sizes)
+
+
+SAME_DATA = """
+import json
+from tlcourse.tools import mlm
+from tlcourse.lessons.mlm_pretraining import pretraining_sizes, vocabulary_sha256
+tokenizer, blocks, _ = mlm.corpus_blocks(pretraining_sizes())
+special = tokenizer.all_special_ids
+masked = mlm.fixed_masks(blocks["test"], tokenizer.mask_token_id, len(tokenizer), special, seed=321)
+uni, _, bi, _, kind, _ = mlm.CountModels(blocks["train"], len(tokenizer), special).evaluate(masked)
+print(json.dumps({"vocab": vocabulary_sha256(tokenizer), "tokens": int(blocks["train"].size),
+                  "masks": int(masked["labels"].sum()), "unigram": float(uni[kind == 1].mean()),
+                  "bigram": float(bi[kind == 1].mean())}))
+"""
+
+
+@pytest.mark.slow
+def test_notebook_03s_data_is_the_same_in_every_process_and_on_avx2_kernels():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    smoke = {**os.environ, "TLCOURSE_PROFILE": "smoke", "HF_HUB_OFFLINE": "1"}
+    avx2 = {**smoke, "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", SAME_DATA], env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for env in (smoke, smoke, avx2)
+    ]
+    assert runs[0] == runs[1] == runs[2]  # vocabulary, blocks, masks and yardsticks, to the last bit

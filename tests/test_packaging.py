@@ -200,3 +200,26 @@ def test_installed_outside_the_checkout_the_data_and_the_cli_work_and_no_folder_
     )
     assert cli.returncode == 0 and "wiki_topics" in cli.stdout, cli.stderr[-2000:]
     assert list(elsewhere.iterdir()) == []  # no build/, nothing left in the learner's folder
+
+
+def test_constraints_pin_every_dependency_within_its_ranges():
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = dict(split(r) for r in project["dependencies"] + sum(project["optional-dependencies"].values(), []))
+    lines = [line.strip()[2:] for line in (ROOT / "environment.yml").read_text().splitlines()]
+    conda = dict(split(line) for line in lines if line and not line.startswith("-") and line[0].isalpha())
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, spec = split(line)
+            assert spec.startswith("==") and name not in pins, line  # one exact pin per package
+            pins[name] = spec[2:]
+    assert pins.keys() == declared.keys()  # every dependency, extras included, and nothing else
+    for name, version in pins.items():
+        assert version in SpecifierSet(declared[name]), (name, version, declared[name])
+        if name in conda:
+            assert version in SpecifierSet(conda[name]), (name, version, conda[name])
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    assert setup.count("-c constraints.txt") == 2 and "cksum < constraints.txt" in setup  # both install paths
+    assert '".[book]" -c constraints.txt' in (ROOT / ".ci" / "run").read_text()

@@ -30,10 +30,16 @@ def test_record_merges_flat_metrics_per_notebook(build, tmp_path, monkeypatch):
     }
 
 
-@pytest.mark.parametrize("value", [float("nan"), "0.5", True, None])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), True, None, [0.5]])
 def test_record_refuses_what_is_not_a_finite_number(build, value):
     with pytest.raises(ValueError, match="finite numbers"):
         report.record("01_x", {"loss": value})
+
+
+def test_record_keeps_a_fingerprint_as_text(build):
+    report.record("03_x", {"vocab_sha256": "385ca35a", "loss": 2})
+    assert report.read()["03_x"]["metrics"] == {"vocab_sha256": "385ca35a", "loss": 2.0}
+    assert "vocab_sha256" in report.write_report().read_text()
 
 
 def test_report_lists_every_notebook(build):

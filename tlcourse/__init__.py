@@ -5,8 +5,9 @@ tlcourse/lessons/   code a notebook teaches, exported from its cells tagged `exp
 tlcourse/tools/     the course's tools: the training loop (train), evaluation, plots, measurements (measure,
                     memory), and the text, vision and MLM pieces several notebooks share.
 tlcourse/course/    the machinery: profiles and paths (config), the environment (env), datasets (data), checkpoints
-                    (models), metrics and reports (report), the notebook runner, exercises' checks, student
-                    copies, the website, the doctor, the export of lesson cells.
+                    (models), metrics and reports (report), agreement with the published run (reproduce), the
+                    notebook runner, exercises' checks, student copies, the website, the doctor, the export of
+                    lesson cells.
 
 Entry points, kept thin: `python -m tlcourse ...` (__main__.py) and `python -m tlcourse.finetune` (the data-parallel
 fine-tune script). Submodules are imported on first use, so that `tlcourse.setup()` can switch the Hugging Face

@@ -1,4 +1,4 @@
-"""Command line: python -m tlcourse {data list|data prepare [NAME]|doctor|course|report|student|grade|book|export}.
+"""Command line: python -m tlcourse {data list|data prepare [NAME]|data vocab|doctor|course|report|publish|student|grade|book|export}.
 
 Thin: each command parses its arguments and calls one function of tlcourse.course."""
 
@@ -21,6 +21,7 @@ def main(argv=None):
     prepare.add_argument("--strict", action="store_true", help="exit 1 when a dataset cannot be prepared")
     manifest = data_commands.add_parser("manifest", help="maintainers: recompute tlcourse/manifest.json")
     manifest.add_argument("names", nargs="*")
+    data_commands.add_parser("vocab", help="maintainers: train and ship notebook 03's vocabularies (tlcourse/vocab/)")
     commands.add_parser("doctor", help="check the installation: one [OK]/[FAIL] line per requirement")
     course = commands.add_parser(
         "course",
@@ -31,6 +32,11 @@ def main(argv=None):
     course.add_argument("--profile", default="default", choices=["smoke", "default", "full"])
     course.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     commands.add_parser("report", help="print the course report table")
+    commands.add_parser(
+        "publish",
+        help="maintainers: after a finished default-profile `make course`, write tlcourse/published.json (values, "
+        "ranges, run times, versions) and the run-time tables of README.md and docs/teaching.md",
+    )
     commands.add_parser("book", help="build the course website into build/book (needs: pip install -e '.[book]')")
     student = commands.add_parser("student", help="write student copies of the notebooks (no outputs, no solutions)")
     student.add_argument(
@@ -71,6 +77,12 @@ def main(argv=None):
                 print(error, file=sys.stderr)
                 return 1
             return 1 if missing and args.strict else 0
+        elif args.action == "vocab":
+            from tlcourse.tools import mlm
+
+            for corpus_size, vocab_size in mlm.VOCABULARIES:
+                sizes = {"corpus_size": corpus_size, "vocab_size": vocab_size, "block_size": 128}
+                print(f"wrote {mlm.write_vocabulary(sizes)}")
         else:
             data.write_manifest(args.names or None)
             print(f"wrote {data.manifest_path()}")
@@ -87,6 +99,18 @@ def main(argv=None):
         except KeyboardInterrupt:  # between notebooks; the report is written all the same
             print("\ninterrupted", file=sys.stderr)
             return 130
+    if args.command == "publish":
+        from tlcourse.course import reproduce
+
+        try:
+            published = reproduce.publish()
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 1
+        reproduce.update_run_time_blocks()
+        count = sum(len(n["metrics"]) for n in published["notebooks"].values())
+        print(f"wrote {reproduce.PUBLISHED} ({count} headline metrics) and the run-time tables")
+        return 0
     if args.command == "book":
         from tlcourse.course import book
 

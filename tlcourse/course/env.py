@@ -129,3 +129,45 @@ def setup(profile=None, seed=0, threads=None, verbose=True):
             f"hub={'offline' if is_offline() else 'online'} torch={torch.__version__}"
         )
     return device
+
+
+RECORDED_PACKAGES = ("torch", "transformers", "tokenizers", "datasets", "accelerate", "peft", "sentence-transformers")
+
+
+def cpu_model():
+    """The CPU's model name (/proc/cpuinfo on Linux, platform.processor() elsewhere)."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def versions():
+    """What ran: Python, the libraries that compute the course's numbers, threads, torch's CPU kernels, the CPU.
+    Every report and benchmark row carries this, so a number that moved can be traced to a version or a CPU."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    import torch
+
+    found = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return {
+        "python": platform.python_version(),
+        **found,
+        "threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu": cpu_model(),
+        "kernel_variables": {
+            k: os.environ[k] for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA") if k in os.environ
+        },
+    }

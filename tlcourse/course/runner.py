@@ -10,7 +10,7 @@ import signal
 import time
 from pathlib import Path
 
-from tlcourse.course import report
+from tlcourse.course import report, reproduce
 from tlcourse.course.config import build_dir, repo_root
 
 
@@ -191,15 +191,22 @@ def run(profile="default", names=(), timeout=1800):
     try:
         _stop_on_sigterm()
         data.prepare_all(out=lambda line: print(f"data {line}", flush=True))  # a missing one skips its notebooks
+        report.record_environment()  # versions, threads, CPU: build/environment.json and the report
         failures = run_notebooks(notebooks(names), profile, timeout)
     finally:  # also after Ctrl-C or SIGTERM: what ran so far is reported
         if previous_handler is not None:
             _stop_on_sigterm(previous_handler)
         report.write(report.read())  # metrics.json exists even when no notebook ran
-        path = report.write_report()
+        comparison = reproduce.write(environment=report.read_environment())  # build/reproduction.json
+        path = report.write_report(comparison)
         print()
         print(report.table())
-        print(f"\nreport: {_shown(path)}, metrics: {_shown(report.metrics_path())}")
+        print()
+        print(reproduce.table(comparison).split("\n")[0])
+        print(
+            f"\nreport: {_shown(path)}, metrics: {_shown(report.metrics_path())}, "
+            f"agreement with the published run: {_shown(build_dir() / 'reproduction.json')}"
+        )
     if failures:
         print(f"\n{len(failures)} notebook(s) FAILED:")
         for stem, reason in failures.items():

@@ -17,6 +17,8 @@ def pretraining_sizes():
 
 
 # ---- notebooks/03_mlm_pretraining.ipynb, cell aa4b02d7
+import hashlib
+
 from tokenizers import BertWordPieceTokenizer
 from tokenizers.processors import TemplateProcessing
 from transformers import PreTrainedTokenizerFast
@@ -27,14 +29,26 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 def train_tokenizer(texts, vocab_size=8000, max_length=128):
     """Train an uncased WordPiece vocabulary on `texts` and wrap it as a transformers tokenizer."""
     wordpiece = BertWordPieceTokenizer(lowercase=True)
-    wordpiece.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
-                                  show_progress=False)
+    wordpiece.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2,
+                                  special_tokens=SPECIAL_TOKENS, show_progress=False)
+    return wrap_wordpiece(wordpiece, max_length)
+
+
+def wrap_wordpiece(wordpiece, max_length=128):
+    """A transformers tokenizer over a `tokenizers` WordPiece model: [CLS] text [SEP], uncased."""
     cls, sep = wordpiece.token_to_id("[CLS]"), wordpiece.token_to_id("[SEP]")
-    wordpiece.post_processor = TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-                                                  special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    wordpiece.post_processor = TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
     return PreTrainedTokenizerFast(tokenizer_object=wordpiece._tokenizer, model_max_length=max_length,
-                                   unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-                                   mask_token="[MASK]")
+                                   unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+
+
+def vocabulary_sha256(tokenizer):
+    """A vocabulary's fingerprint: sha256 of its tokens in id order, one per line (its vocab.txt)."""
+    tokens = sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])
+    return hashlib.sha256("".join(token + "\n" for token, _ in tokens).encode()).hexdigest()
 
 
 # ---- notebooks/03_mlm_pretraining.ipynb, cell b685b830

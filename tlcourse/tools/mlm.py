@@ -10,8 +10,16 @@ import math
 
 import numpy as np
 import torch
+from tokenizers import BertWordPieceTokenizer
 
-from tlcourse.lessons.mlm_pretraining import MaskedOnlyMLM, pack, pretraining_sizes, train_tokenizer
+from tlcourse.lessons.mlm_pretraining import (
+    MaskedOnlyMLM,
+    pack,
+    pretraining_sizes,
+    train_tokenizer,
+    vocabulary_sha256,
+    wrap_wordpiece,
+)
 
 
 def fixed_masks(blocks, mask_id, vocab_size, special_ids, probability=0.15, seed=123):
@@ -117,14 +125,76 @@ class CountModels:
 
 
 # ------------------------------------------------------------------------------ notebook 03's recipe
-def corpus_blocks(sizes):
-    """wiki_corpus -> (tokenizer trained on its train split, {split: packed blocks}, {split: paragraph count}).
-    With sizes["whole_word"], blocks["train_offsets"] holds the packed offset mappings whole-word masking needs."""
+# The course's vocabularies, shipped in tlcourse/vocab/ (sha256 in tlcourse/manifest.json), one per
+# (corpus_size, vocab_size) the profiles use. `tokenizers`' WordPiece trainer breaks ties in hash-map order, so a
+# vocabulary trained afresh differs from process to process (huggingface/tokenizers#1794); these files make the
+# tokens, blocks, masks and yardsticks of notebook 03 the same on every machine. Made by
+# `python -m tlcourse vocab` (maintainers) from train_tokenizer on wiki_corpus's train split.
+VOCABULARIES = {(None, 8000): "wiki_corpus-train-8000.txt", (300, 2000): "wiki_corpus-train300-2000.txt"}
+
+
+def vocabulary_path(sizes):
+    """Where the shipped vocabulary for these sizes lives (it may not exist yet), or None if none is made for them."""
+    from pathlib import Path
+
+    name = VOCABULARIES.get((sizes["corpus_size"], sizes["vocab_size"]))
+    return None if name is None else Path(__file__).parents[1] / "vocab" / name
+
+
+def course_tokenizer(sizes):
+    """The course's shipped vocabulary for `sizes` as a tokenizer (its sha256 checked against the manifest), or None
+    when these sizes have none (then train your own: it will differ a little from run to run)."""
+    from tlcourse.course import data
+
+    path = vocabulary_path(sizes)
+    if path is None:
+        return None
+    expected = data.read_manifest().get("vocabularies", {}).get(path.name)
+    if not path.exists() or data.sha256(path) != expected:
+        raise data.DataIntegrityError(
+            f"{path} is missing or does not match its sha256 in tlcourse/manifest.json ({expected}); "
+            "reinstall the course (pip install -e .), or maintainers: python -m tlcourse vocab"
+        )
+    return wrap_wordpiece(BertWordPieceTokenizer(str(path), lowercase=True), sizes["block_size"])
+
+
+def write_vocabulary(sizes):
+    """Maintainers: train the vocabulary for `sizes` once, ship it and record its sha256 in the manifest."""
+    import json
+
+    from tlcourse.course import data
+
+    path = vocabulary_path(sizes)
+    corpus = data.load("wiki_corpus")["train"]
+    train = corpus if sizes["corpus_size"] is None else corpus.select(range(sizes["corpus_size"]))
+    tokenizer = train_tokenizer(train["text"], sizes["vocab_size"], sizes["block_size"])
+    tokens = sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("".join(token + "\n" for token, _ in tokens), encoding="utf-8")
+    assert data.sha256(path) == vocabulary_sha256(tokenizer)
+    manifest = data.read_manifest()
+    manifest.setdefault("vocabularies", {})[path.name] = data.sha256(path)
+    data.manifest_path().write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def corpus_blocks(sizes, tokenizer=None):
+    """wiki_corpus -> (tokenizer, {split: packed blocks}, {split: paragraph count}).
+
+    The tokenizer is the one given, else the course's shipped vocabulary for `sizes`, else one trained on the
+    train split (a fresh one differs from run to run). With sizes["whole_word"], blocks["train_offsets"] holds
+    the packed offset mappings whole-word masking needs."""
     from tlcourse.course import data
 
     corpus = data.load("wiki_corpus")
     train = corpus["train"] if sizes["corpus_size"] is None else corpus["train"].select(range(sizes["corpus_size"]))
-    tokenizer = train_tokenizer(train["text"], sizes["vocab_size"], sizes["block_size"])
+    tokenizer = tokenizer or course_tokenizer(sizes)
+    if tokenizer is None:
+        print(
+            f"no shipped vocabulary for corpus_size={sizes['corpus_size']}, vocab_size={sizes['vocab_size']}: "
+            "training one (it differs a little from run to run)"
+        )
+        tokenizer = train_tokenizer(train["text"], sizes["vocab_size"], sizes["block_size"])
     splits = {"train": train, "validation": corpus["validation"], "test": corpus["test"]}
     blocks = {
         name: pack(tokenizer(list(rows["text"]), verbose=False)["input_ids"], sizes["block_size"])
@@ -162,7 +232,7 @@ def new_model(config):
     return AutoModelForMaskedLM.from_config(config)
 
 
-def pretrain(save_to=None, sizes=None, seed=0, eval_fn=None, **fit_kwargs):
+def pretrain(save_to=None, sizes=None, seed=0, eval_fn=None, tokenizer=None, **fit_kwargs):
     """Notebook 03's recipe in one call: tokenizer, packed blocks, RoFormer, MLM with the head at masked positions,
     fresh masks every epoch (DataCollatorForLanguageModeling; whole words with sizes["whole_word"]), fit;
     save_pretrained when `save_to` is given.
@@ -174,7 +244,7 @@ def pretrain(save_to=None, sizes=None, seed=0, eval_fn=None, **fit_kwargs):
     from tlcourse.tools.train import fit
 
     sizes = sizes or pretraining_sizes()
-    tokenizer, blocks, _ = corpus_blocks(sizes)
+    tokenizer, blocks, _ = corpus_blocks(sizes, tokenizer)
     torch.manual_seed(seed)
     model = new_model(model_config(tokenizer, sizes))
     whole_word = bool(sizes.get("whole_word"))

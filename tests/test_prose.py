@@ -1,0 +1,72 @@
+"""Prose cannot contradict its run: a Markdown cell states no number measured in a run.
+
+A number or a direction this run measured is written by a code cell from this run's values (a Markdown paragraph
+displayed by code), or read from benchmarks/results/ by code. Static Markdown keeps the ideas; the numbers it may
+state are constants of the method or the data, listed below with the reason each one is one.
+"""
+
+import json
+import re
+
+import pytest
+
+from tlcourse.course import config
+
+NOTEBOOKS = sorted((config.repo_root() / "notebooks").glob("**/*.ipynb"))
+
+# A decimal, a percentage, a factor, or a count of points, nats, seconds or minutes.
+MEASURED = re.compile(
+    r"(?<![\w.$/§-])[+\-−]?\d[\d,]*(?:\.\d+)?(?:\s?%|x\b|×|\s(?:points?|nats?|s|seconds|minutes?)\b)"
+    r"|(?<![\w.$/§-])(?<!section )\d+\.\d+"
+)
+CONSTANTS = {
+    "15%": "BERT's masking rate",
+    "80%": "BERT's share of picked tokens shown as [MASK]",
+    "10%": "BERT's random and unchanged shares",
+    "75%": "MAE's masking rate",
+    "5%": "the corpus's held-out shares, fixed by tlcourse/course/data.py",
+    "1%": "the false-alarm rate the drift alarm is set for",
+    "95%": "the confidence level of the intervals",
+    "10x": "the head's learning rate multiple in the LP-FT recipe",
+    "4x": "float32 to int8 is four bytes to one",
+    "2x": "the rule notebook 06 applies before a bf16 fine-tune",
+    "0.5": "the ViT image processor's mean and std",
+    "1.28": "ImageNet's 1.28M training images",
+    "0.15": "BERT's masking rate as a fraction",
+    "0.95": "the recall the approximate index is required to reach",
+    "0.97": "the recall efSearch is tuned to reach",
+    "1.5x": "an alarm level picked by eye, the trap notebook 06 names",
+}
+
+
+def prose(cell):
+    """The cell's text with code, mathematics and link targets taken out."""
+    text = "".join(cell["source"])
+    for pattern in (r"```.*?```", r"`[^`]*`", r"\$\$.*?\$\$", r"\$[^$]*\$", r"\]\([^)]*\)", r"https?://\S+"):
+        text = re.sub(pattern, " ", text, flags=re.S)
+    return text
+
+
+def measured_numbers(text):
+    return [m.group(0).strip() for m in MEASURED.finditer(text) if m.group(0).strip().lstrip("+") not in CONSTANTS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_markdown_states_no_number_measured_in_a_run(path):
+    found = []
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            found += [f"cell {cell['id']}: {n!r}" for n in measured_numbers(prose(cell))]
+    assert not found, "print these from code (or drop them): " + "; ".join(found)
+
+
+def test_the_check_catches_a_run_specific_number_and_lets_constants_through():
+    assert measured_numbers("recall@5 rose by 2.0 points (0.860 to 0.879), 3.5x faster, in 42 s") == [
+        "2.0 points",
+        "0.860",
+        "0.879",
+        "3.5x",
+        "42 s",
+    ]
+    cell = {"source": ["hide 15% of the tokens, 80% as [MASK]; `lr=0.001`; $0.25 x$; ", "section 4.3 of §6.2"]}
+    assert measured_numbers(prose(cell)) == []
