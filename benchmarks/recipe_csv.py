@@ -72,7 +72,8 @@ for name in sorted(set(labels)):
 train_texts, train_labels = [texts[i] for i in train_rows], list(labels[train_rows])
 test_texts, test_labels = [texts[i] for i in test_rows], list(labels[test_rows])
 started = time.perf_counter()
-classifier = train_text_classifier(train_texts, train_labels, checkpoint, seed=seed, progress=False)
+# max_length=32: the length the committed results were measured with (the recipe's default is now 128)
+classifier = train_text_classifier(train_texts, train_labels, checkpoint, max_length=32, seed=seed, progress=False)
 seconds = time.perf_counter() - started
 answers = classifier(test_texts, batch_size=64)
 recipe = float(np.mean([a["label"] == y for a, y in zip(answers, test_labels)]))

@@ -58,7 +58,7 @@ def main():
     def run(lr, pairs, seed):
         with tempfile.TemporaryDirectory() as folder:
             start = time.perf_counter()
-            model = namespace["adapt_retriever"](
+            model, _ = namespace["adapt_retriever"](
                 train_paragraphs, models.minilm_path(), folder, pairs=pairs, lr=lr, seed=seed
             )
             seconds = time.perf_counter() - start

@@ -58,6 +58,15 @@ assert [p["label"] for p in again] == [p["label"] for p in predicted]
 assert max(abs(p["score"] - q["score"]) for p, q in zip(again, predicted)) < 1e-5
 numbers = train_text_classifier(texts, [1] * 4 + [0] * 4, checkpoint, epochs=1, progress=False)
 assert numbers.model.config.id2label == {{0: "0", 1: "1"}}
+tens = train_text_classifier(texts, [10] * 4 + [2] * 4, checkpoint, epochs=1, progress=False)
+assert tens.model.config.id2label == {{0: "2", 1: "10"}}  # natural order, not "10" before "2"
+assert {{p["label"] for p in tens(texts)}} <= {{2, 10}}  # answers in the labels' own type
+import warnings
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    train_text_classifier(texts, labels, checkpoint, max_length=4, epochs=1, progress=False)
+assert any("max_length=4" in str(w.message) for w in caught), [str(w.message) for w in caught]
 
 import pandas as pd
 
@@ -69,6 +78,8 @@ try:
     raise AssertionError("a missing column was not reported")
 except KeyError as error:
     assert "['review', 'stars']" in str(error), error
+pd.DataFrame({{"text": texts, "stars": [5, 4, 5, 4, 1, 2, 1, 2]}}).to_csv("stars.csv", index=False)
+assert read_labelled_csv("stars.csv", label_column="stars")[1] == [5, 4, 5, 4, 1, 2, 1, 2]  # ints stay ints
 pd.DataFrame({{"text": texts + ["so-so"], "label": labels + ["neutral"]}}).to_csv("one.csv", index=False)
 try:
     read_labelled_csv("one.csv")
@@ -120,7 +131,15 @@ assert used == list(range(12)), used  # the paragraphs with fewer than 3 sentenc
 for query, document, index in zip(queries, documents, used):
     assert query not in document and query in paragraphs[index]
     assert sorted((query + " " + document).split()) == sorted(paragraphs[index].split())
-model = adapt_retriever(paragraphs, checkpoint, "adapted", pairs=8, batch_size=4)
+model, check = adapt_retriever(paragraphs, checkpoint, "adapted", pairs=8, batch_size=4)
+assert check["held_out_pairs"] == 3 and 0 < check["mrr_start"] <= 1 and 0 < check["mrr_adapted"] <= 1, check
+import warnings
+
+with warnings.catch_warnings(record=True) as caught:  # a zero rate changes nothing: the held-out score says so
+    warnings.simplefilter("always")
+    _, same = adapt_retriever(paragraphs, checkpoint, "unchanged", pairs=8, batch_size=4, lr=0.0)
+assert abs(same["mrr_adapted"] - same["mrr_start"]) < 1e-6, same
+assert any("did not help" in str(w.message) for w in caught), [str(w.message) for w in caught]
 from sentence_transformers import SentenceTransformer
 
 again = SentenceTransformer("adapted")

@@ -17,6 +17,7 @@ def mean_pool(hidden_states, attention_mask):
 # ---- notebooks/04_bert_text_classification.ipynb, cell afe76e00
 import math
 import os
+import warnings
 
 import pandas as pd
 import torch
@@ -30,6 +31,7 @@ from transformers import (
     DataCollatorWithPadding,
     PretrainedConfig,
     PreTrainedModel,
+    TextClassificationPipeline,
     get_linear_schedule_with_warmup,
     pipeline,
 )
@@ -113,19 +115,50 @@ def start_head_from_probe(head, probe):
         head.bias.copy_(bias)
 
 
-def train_text_classifier(texts, labels, checkpoint, *, max_length=32, epochs=4, batch_size=16, lr=1e-4,
+class TypedLabels(TextClassificationPipeline):
+    """A text-classification pipeline that answers with the labels as they were given (the int 10, not "10")."""
+
+    def __init__(self, *args, label_values=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_values = label_values or {}
+
+    def postprocess(self, *args, **kwargs):
+        answer = super().postprocess(*args, **kwargs)
+        for item in answer if isinstance(answer, list) else [answer]:
+            item["label"] = self.label_values.get(item["label"], item["label"])
+        return answer
+
+
+def natural_order(values):
+    """Numbers by value (2 before 10), then anything else by its text."""
+    def key(value):
+        try:
+            return (0, float(value), "")
+        except (TypeError, ValueError):
+            return (1, 0.0, str(value))
+    return sorted(set(values), key=key)
+
+
+def train_text_classifier(texts, labels, checkpoint, *, max_length=128, epochs=4, batch_size=16, lr=1e-4,
                           head_lr=1e-3, seed=0, progress=True):
     """Mean pooling + LP-FT on an encoder checkpoint (a hub id or a folder): fit a logistic regression on the
     frozen sentence embeddings (the linear probe, LP), start the head from it, then fine-tune every weight (FT),
     the head at a 10x higher learning rate, with warm-up and linear decay, gradients clipped at 1.
-    Labels may be strings or ints. Returns a transformers text-classification Pipeline."""
-    texts, names = [str(t) for t in texts], sorted({str(label) for label in labels})
-    y = torch.tensor([names.index(str(label)) for label in labels])
+    Labels may be strings or numbers: classes in natural order, answers in the labels' own type. Texts longer
+    than `max_length` tokens are cut (here and when serving): the share is printed, with a warning above 5%.
+    Returns a transformers text-classification Pipeline."""
+    texts, names = [str(t) for t in texts], natural_order(labels)
+    y = torch.tensor([names.index(label) for label in labels])
     if len(names) < 2:
         raise ValueError(f"need at least 2 classes, got {names}")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     tokenizer = AutoTokenizer.from_pretrained(checkpoint, model_max_length=max_length)
-    model = MeanPoolClassifier.from_encoder(load_encoder(checkpoint), names).to(device)
+    cut = sum(len(ids) > max_length for ids in tokenizer(texts, verbose=False)["input_ids"]) / len(texts)
+    if cut > 0:
+        print(f"{cut:.1%} of the texts are longer than max_length={max_length} tokens: their ends are not read")
+    if cut > 0.05:
+        warnings.warn(f"{cut:.0%} of the texts are cut at max_length={max_length}; raise it if their ends matter")
+    model = MeanPoolClassifier.from_encoder(load_encoder(checkpoint), [str(name) for name in names]).to(device)
     collate = DataCollatorWithPadding(tokenizer)
     rows = [dict(tokenizer(t, truncation=True), labels=int(label)) for t, label in zip(texts, y)]
 
@@ -156,7 +189,8 @@ def train_text_classifier(texts, labels, checkpoint, *, max_length=32, epochs=4,
                 bar.update()
                 bar.set_postfix(loss=f"{loss.item():.3f}")
     model.eval()
-    return pipeline("text-classification", model=model, tokenizer=tokenizer, device=device, truncation=True)
+    return pipeline("text-classification", model=model, tokenizer=tokenizer, device=device, truncation=True,
+                    pipeline_class=TypedLabels, label_values={str(name): name for name in names})
 
 
 def read_labelled_csv(path, text_column="text", label_column="label"):
@@ -171,7 +205,7 @@ def read_labelled_csv(path, text_column="text", label_column="label"):
     keep = texts.notna() & (texts != "") & table[label_column].notna()
     if (~keep).any():
         print(f"{name}: {int((~keep).sum())} of {len(table)} rows dropped (empty text or label)")
-    texts, labels = texts[keep].tolist(), table[label_column][keep].astype(str).tolist()
+    texts, labels = texts[keep].tolist(), table[label_column][keep].tolist()  # labels keep the file's type
     counts = pd.Series(labels).value_counts()
     if (counts < 2).any():
         raise ValueError(f"these classes have fewer than 2 rows, too few to train on and test: "
