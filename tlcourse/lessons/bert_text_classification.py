@@ -157,7 +157,8 @@ def train_text_classifier(texts, labels, checkpoint, *, max_length=128, epochs=4
     if cut > 0:
         print(f"{cut:.1%} of the texts are longer than max_length={max_length} tokens: their ends are not read")
     if cut > 0.05:
-        warnings.warn(f"{cut:.0%} of the texts are cut at max_length={max_length}; raise it if their ends matter")
+        warnings.warn(f"{cut:.0%} of the texts are cut at max_length={max_length}; raise it if their ends matter",
+                      stacklevel=2)
     model = MeanPoolClassifier.from_encoder(load_encoder(checkpoint), [str(name) for name in names]).to(device)
     collate = DataCollatorWithPadding(tokenizer)
     rows = [dict(tokenizer(t, truncation=True), labels=int(label)) for t, label in zip(texts, y)]
