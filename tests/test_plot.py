@@ -34,7 +34,9 @@ def test_curves_draw_the_eval_accuracy_only_when_measured():
     assert len(loss_ax.lines) == 2 and len(accuracy_ax.lines) == 1
     history = a_history()
     history.epochs = [{"epoch": 1}, {"epoch": 2}]
-    assert len(plot.curves(history).axes[1].lines) == 0
+    empty = plot.curves(history).axes[1]
+    assert len(empty.lines) == 0 and not empty.axison  # no empty panel: it says why instead
+    assert "pass eval_data" in empty.texts[0].get_text()
 
 
 def test_budget_curve_orders_budgets_numerically_with_all_last():

@@ -70,3 +70,39 @@ def test_the_check_catches_a_run_specific_number_and_lets_constants_through():
     ]
     cell = {"source": ["hide 15% of the tokens, 80% as [MASK]; `lr=0.001`; $0.25 x$; ", "section 4.3 of §6.2"]}
     assert measured_numbers(prose(cell)) == []
+
+
+# What a saved page must not show: a warning on stderr, a path of the machine that ran it (a home, a checkout, a
+# temporary folder; a Debian package's /usr/share/... is the same everywhere), an unfinished progress bar.
+MACHINE_PATH = re.compile(r"(?<![\w<>])/(?:home|root|tmp|Users|work|opt|var)/[\w.-]+")
+UNFINISHED_BAR = re.compile(r"(?<!\d)0%\|")
+
+
+def output_problems(cell):
+    problems = []
+    for output in cell.get("outputs", []):
+        texts = ["".join(output.get("text", ""))] + [
+            "".join(v) for k, v in output.get("data", {}).items() if k.startswith("text/") and k != "text/html"
+        ]
+        for text in texts:
+            if output.get("name") == "stderr" and "Warning" in text:
+                problems.append(f"a warning on stderr: {text.strip()[:80]!r}")
+            if MACHINE_PATH.search(text):
+                problems.append(f"a machine path: {MACHINE_PATH.search(text).group(0)!r}")
+            if UNFINISHED_BAR.search(text):
+                problems.append(f"an unfinished progress bar: {text.strip()[:60]!r}")
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_saved_outputs_show_no_warning_machine_path_or_unfinished_bar(path):
+    cells = json.loads(path.read_text())["cells"]
+    found = [f"cell {cell['id']}: {problem}" for cell in cells for problem in output_problems(cell)]
+    assert not found, "; ".join(found)
+
+
+def test_the_output_check_catches_each_problem():
+    warning = {"outputs": [{"name": "stderr", "text": ["/root/.venv/lib/site.py:759: UserWarning: pin_memory"]}]}
+    bar = {"outputs": [{"data": {"text/plain": ["small BERT runs:   0%|          | 0/14"]}}]}
+    done = {"outputs": [{"data": {"text/plain": ["small BERT runs: 100%|##########| 14/14"]}}]}
+    assert len(output_problems(warning)) == 2 and len(output_problems(bar)) == 1 and not output_problems(done)

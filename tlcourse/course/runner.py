@@ -133,6 +133,23 @@ def execute(path, timeout, log):
     return reason, time.perf_counter() - started, notebook
 
 
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def tidy(notebook):
+    """What a reader of the saved page should not see: progress-bar widgets. A saved widget shows the text it was
+    created with ("0%| | 0/1288"), not the bar it ended as, and their state is not worth storing; the bars were
+    for the run. Returns how many outputs were dropped. `make course` applies it to every run it saves."""
+    dropped = 0
+    for cell in notebook.cells:
+        kept = [o for o in cell.get("outputs", []) if WIDGET not in o.get("data", {})]
+        dropped += len(cell.get("outputs", [])) - len(kept)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    notebook.metadata.pop("widgets", None)
+    return dropped
+
+
 def run_notebooks(paths, profile, timeout):
     """Execute each notebook and record its run. The default profile's runs are written in place (they are
     the outputs the course is read with); other profiles' go to build/<profile>/executed/; a failed run
@@ -158,6 +175,7 @@ def run_notebooks(paths, profile, timeout):
         except KeyboardInterrupt:  # outside nbclient's own handler (or on Windows): the same as its interrupt
             reason, seconds, notebook = INTERRUPTED, 0.0, nbformat.read(path, as_version=4)
         failed = build_dir() / "failed" / f"{stem}.ipynb"
+        tidy(notebook)
         if reason is None:
             written = path if profile == "default" else build_dir() / "executed" / f"{stem}.ipynb"
             written.parent.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,18 @@ def curves(history, ax=None):
     accuracy = [e for e in history.epochs if "eval_accuracy" in e]
     if accuracy:
         metric_ax.plot([e["epoch"] for e in accuracy], [e["eval_accuracy"] for e in accuracy], "o-")
-    metric_ax.set(xlabel="epoch", ylabel="eval accuracy", title="accuracy")
+        metric_ax.set(xlabel="epoch", ylabel="eval accuracy", title="accuracy")
+    else:  # nothing to draw: say why instead of showing an empty panel
+        metric_ax.set_axis_off()
+        metric_ax.text(
+            0.5,
+            0.5,
+            "no accuracy measured:\npass eval_data to fit\nto draw it here",
+            ha="center",
+            va="center",
+            transform=metric_ax.transAxes,
+            color="0.4",
+        )
     fig.tight_layout()
     return fig
 
