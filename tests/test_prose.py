@@ -106,3 +106,16 @@ def test_the_output_check_catches_each_problem():
     bar = {"outputs": [{"data": {"text/plain": ["small BERT runs:   0%|          | 0/14"]}}]}
     done = {"outputs": [{"data": {"text/plain": ["small BERT runs: 100%|##########| 14/14"]}}]}
     assert len(output_problems(warning)) == 2 and len(output_problems(bar)) == 1 and not output_problems(done)
+
+
+def test_the_article_mistakes_are_one_numbered_list_and_its_report_is_checked():
+    errata = (config.repo_root() / "docs" / "errata.md").read_text()
+    numbers = [int(n) for n in re.findall(r"^(\d+)\. \*\*", errata, flags=re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 10
+    # item 8: the article's classification report disagrees with itself, as the list says
+    f1 = lambda p, r: 2 * p * r / (p + r)  # noqa: E731
+    assert f"F1 {f1(0.983, 0.966):.3f}, not 0.972" in errata and f"{f1(0.974, 0.955):.3f}, not 0.972" in errata
+    assert f"add up to\n   {2834 + 1865:,}, not the 4,700" in errata
+    counted = re.compile(r"\b(three|four|five|six|seven|eight)\b[^.]{0,40}\b(mistakes|corrections|errors)\b", re.I)
+    for path in [config.repo_root() / "README.md", config.repo_root() / "docs" / "glossary.md", *NOTEBOOKS]:
+        assert not counted.search(path.read_text()), f"{path.name} counts the article's mistakes its own way"
