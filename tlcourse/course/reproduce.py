@@ -115,8 +115,8 @@ def headline_values(stem, metrics):
     return values
 
 
-def spread_ranges(path=None):
-    """{metric: (min, max)} over the checkpoints of benchmarks/pretraining_spread.py: notebook 03's losses and
+def spread_values(path=None):
+    """{metric: [one value per checkpoint]} over the checkpoints of benchmarks/pretraining_spread.py: notebook 03's losses and
     notebook 04's own-minus-scratch margins (mean over fine-tuning seeds, paired by seed and label draw)."""
     path = Path(path or config.repo_root() / SPREAD)
     rows = [json.loads(line) for line in path.open()] if path.exists() else []
@@ -141,7 +141,12 @@ def spread_ranges(path=None):
             paired = [own[s]["accuracy"] - scratch[s] for s in own if s in scratch]
             if paired:
                 per_metric.setdefault(f"own_minus_scratch/{per_class}", []).append(sum(paired) / len(paired))
-    return {name: (min(v), max(v)) for name, v in per_metric.items()}
+    return per_metric
+
+
+def spread_ranges(path=None):
+    """{metric: (min, max)} over the checkpoints of benchmarks/pretraining_spread.py (see spread_values)."""
+    return {name: (min(v), max(v)) for name, v in spread_values(path).items()}
 
 
 def value_range(stem, name, value, metrics, spreads):
