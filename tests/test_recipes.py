@@ -160,7 +160,7 @@ print("recipe ok")
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_the_recipe_cell_runs_pasted_into_a_fresh_file(name, tmp_path):
-    cells = [runner.recipe_source(name)]  # raises unless there is exactly one
+    cells = [runner.recipe_source(name)]  # its recipe cells, consecutive, joined
     assert "tlcourse" not in cells[0]
     script = tmp_path / "my_project.py"
     script.write_text(BLOCK_TLCOURSE + "\n" + cells[0] + "\n\n" + textwrap.dedent(CALLS[name]))

@@ -23,14 +23,18 @@ def notebooks(names=()):
 
 
 def recipe_source(name):
-    """The source of the one cell tagged `recipe` in notebooks/<name>.ipynb: benchmarks and tests run it as it is."""
+    """The recipe of notebooks/<name>.ipynb: its code cells tagged `recipe`, which must follow one another (a recipe
+    too long for one readable cell is split over consecutive cells), joined. Benchmarks and tests run it as it is."""
     import nbformat
 
     notebook = nbformat.read(repo_root() / "notebooks" / f"{name}.ipynb", as_version=4)
-    cells = [cell.source for cell in notebook.cells if "recipe" in cell.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise ValueError(f"{name} should have one cell tagged recipe, has {len(cells)}")
-    return cells[0]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    marked = [i for i, cell in enumerate(code) if "recipe" in cell.get("metadata", {}).get("tags", [])]
+    if not marked:
+        raise ValueError(f"{name} should have a cell tagged recipe, has 0")
+    if marked != list(range(marked[0], marked[-1] + 1)):
+        raise ValueError(f"{name}: its cells tagged recipe must follow one another, with no other code cell between")
+    return "\n\n\n".join(code[i].source for i in marked)
 
 
 def run_recipe(name, seed=0):
