@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from tlcourse.course import config, report, reproduce
+from tlcourse.course import config, env, report, reproduce
 
 ROOT = config.repo_root()
+WHAT_RAN = ("python", *env.RECORDED_PACKAGES, "threads", "cpu_capability", "cpu")  # what every report records
 
 
 def published_fixture():
@@ -141,19 +142,7 @@ def test_the_published_run_covers_the_headlines_each_inside_its_own_range():
             assert row["low"] == row["high"] == row["published"], name
         else:
             assert row["low"] <= row["published"] <= row["high"], (stem, name)
-    for key in (
-        "python",
-        "torch",
-        "transformers",
-        "tokenizers",
-        "datasets",
-        "accelerate",
-        "peft",
-        "sentence-transformers",
-        "threads",
-        "cpu_capability",
-        "cpu",
-    ):
+    for key in WHAT_RAN:
         assert key in published["environment"], key
 
 
@@ -173,19 +162,7 @@ def test_run_times_have_one_source():
 def test_the_report_lists_what_ran(tmp_path, monkeypatch):
     monkeypatch.setenv("TLCOURSE_BUILD_DIR", str(tmp_path))
     environment = report.record_environment()
-    for key in (
-        "python",
-        "torch",
-        "transformers",
-        "tokenizers",
-        "datasets",
-        "accelerate",
-        "peft",
-        "sentence-transformers",
-        "threads",
-        "cpu_capability",
-        "cpu",
-    ):
+    for key in WHAT_RAN:
         assert environment[key], key
     text = report.write_report({}).read_text()
     assert "## What ran" in text and f"transformers {environment['transformers']}" in text
