@@ -1,6 +1,7 @@
 """Every exercise check passes the right answer and fails the common wrong ones (and never crashes on them)."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -96,16 +97,6 @@ CASES = [
         ],
     ),
     (
-        exercises.perplexity_from_loss,
-        lambda loss: math.exp(loss),
-        [
-            lambda loss: 2**loss,
-            lambda loss: math.exp(-loss),
-            lambda loss: 10**loss,
-            lambda loss: math.log(loss + 1),
-        ],
-    ),
-    (
         exercises.embedding_parameters,
         lambda c: c.vocab_size * c.embedding_size,
         [
@@ -132,43 +123,6 @@ CASES = [
         ],
     ),
     # notebook 05
-    (
-        exercises.projection_parameters,
-        lambda s: s["patch_size"] ** 2 * s["hidden"] + s["hidden"],
-        [
-            lambda s: s["patch_size"] ** 2 * s["hidden"],  # the bias forgotten
-            lambda s: 3 * s["patch_size"] ** 2 * s["hidden"] + s["hidden"],  # three channels
-            lambda s: 49 * 128 + 128,  # the notebook's sizes hard-coded
-        ],
-    ),
-    (
-        exercises.encoder_tokens,
-        lambda s, p, r: int((s // p) ** 2 * (1 - r)) + 1,
-        [
-            lambda s, p, r: int((s // p) ** 2 * (1 - r)),  # [CLS] forgotten
-            lambda s, p, r: (s // p) ** 2 + 1,  # every patch
-            lambda s, p, r: int((s // p) ** 2 * r) + 1,  # the hidden ones
-        ],
-    ),
-    # notebook 06
-    (
-        exercises.lora_parameters,
-        lambda n, h, r, m: n * m * (r * h + h * r),
-        [
-            lambda n, h, r, m: n * m * r * h,  # A only
-            lambda n, h, r, m: n * m * h * h,  # the full matrices
-            lambda n, h, r, m: 6 * 2 * 2 * 8 * 384,  # MiniLM's numbers hard-coded
-        ],
-    ),
-    (
-        exercises.per_process_batch,
-        lambda g, p, a: g // p // a,
-        [
-            lambda g, p, a: g // p,
-            lambda g, p, a: g // a,
-            lambda g, p, a: g * a // p,
-        ],
-    ),
     # notebook 07
     (
         exercises.zero_shot_several_descriptions,
@@ -342,3 +296,131 @@ def test_notebook_02_checks_say_not_attempted_and_survive_a_crash(capsys):
         assert check(lambda *args: torch.zeros(2, 3)[5]) is False  # an IndexError is a wrong answer
     printed = capsys.readouterr().out
     assert printed.count("not attempted") == 3 and "IndexError" in printed
+
+
+# ------------------------------------------------------------------ experiments: the learner's measured numbers
+def _account(rows, activations, way="full", gradients=86.1):
+    return {
+        "way": way,
+        "precision": "no",
+        "rows": rows,
+        "length": 32,
+        "exact": True,
+        "peak_mb": 300 + activations,
+        "gradients_mb": gradients,
+        "optimizer_mb": 2 * gradients,
+        "activations_mb": activations,
+    }
+
+
+EXPERIMENTS = [
+    # (check, the notebook's own numbers, a plausible measurement, the common wrong ones)
+    (
+        exercises.word_order_experiment,
+        (),
+        (0.972, 1.0),
+        [
+            (0.972, 0.972),  # positions never removed
+            (1.0, 0.972),  # the two swapped
+            (0.972, 0.95),  # the word embeddings zeroed, or other words compared
+            (1.0, 1.0),
+        ],
+    ),  # the same sentence twice
+    (
+        exercises.right_neighbour_experiment,
+        (5.445, 6.930),
+        5.452,
+        [
+            5.445,  # the left-bigram again
+            7.996,  # reversed training blocks scored on unreversed masks
+            0.4,  # the answer leaked into the context
+            6.0,
+        ],
+    ),  # another set of blanks
+    (
+        exercises.random_encoder_experiment,
+        (11,),
+        (0.40, 0.79),
+        [
+            (0.79, 0.79),  # from_pretrained twice
+            (0.75, 0.79),  # hardly random (a copy with one layer re-drawn)
+            (1.0, 1.0),  # training accuracy
+            (0.09, 0.79),  # another tokenizer: no better than chance
+            (40.0, 79.0),
+        ],
+    ),  # percent, not fractions
+    (
+        exercises.patch_shuffle_experiment,
+        (0.81,),
+        0.43,
+        [
+            0.81,  # the identity permutation
+            0.85,  # better than the original: swapped
+            0.78,  # pixels nudged, not patches moved
+            43.0,
+        ],
+    ),  # percent
+    (
+        exercises.batch_memory_experiment,
+        (),
+        (_account(16, 96.1), _account(32, 192.2)),
+        [
+            (_account(16, 96.1), _account(16, 96.1)),  # the rows never changed
+            (_account(16, 96.1), _account(32, 96.1)),  # an inexact account
+            (_account(16, 96.1), _account(32, 150.0, way="lora", gradients=1.2)),  # another way of training
+            (_account(16, 96.1), {"rows": 32}),
+        ],
+    ),  # not an account
+    (
+        exercises.document_length_experiment,
+        (0.772,),
+        0.55,
+        [
+            0.772,  # not re-encoded
+            0.80,  # swapped, or queries cut instead
+            0.765,
+        ],
+    ),  # cut far above the median length
+    (
+        exercises.day_size_experiment,
+        (0.80,),
+        (0.30, 0.012),
+        [
+            (0.80, 0.010),  # per_day never changed
+            (0.55, 0.20),  # the old level kept: rings on calm days
+            (0.85, 0.010),  # swapped
+            (0.75, 0.010),
+        ],
+    ),  # the story share not kept at a quarter
+]
+
+
+@pytest.mark.parametrize("check, given, right, wrongs", EXPERIMENTS, ids=[e[0].__name__ for e in EXPERIMENTS])
+def test_experiment_checks_accept_a_measurement_and_reject_the_common_wrong_ones(check, given, right, wrongs, capsys):
+    assert check(lambda: right, *given, prediction="my guess") is True
+    for wrong in wrongs:
+        assert check(lambda: wrong, *given) is False, wrong
+    printed = capsys.readouterr().out
+    assert "You predicted: my guess" in printed and "Traceback" not in printed
+
+
+@pytest.mark.parametrize("check, given", [(e[0], e[1]) for e in EXPERIMENTS], ids=[e[0].__name__ for e in EXPERIMENTS])
+def test_an_experiment_not_yet_run_says_so_and_a_crash_is_a_verdict(check, given, capsys):
+    def stub():
+        raise NotImplementedError
+
+    def crash():
+        raise ValueError("shapes do not match")
+
+    assert check(stub, *given) is False and check(crash, *given) is False
+    printed = capsys.readouterr().out
+    assert "not attempted yet" in printed and "ValueError" in printed
+
+
+def test_an_experiment_verdict_never_prints_the_expected_values(capsys):
+    """The checks' messages hold no reference number: the learner's prediction is theirs to make."""
+    for check, given, _, wrongs in EXPERIMENTS:
+        for wrong in wrongs:
+            check(lambda: wrong, *given)
+    printed = capsys.readouterr().out
+    assert not re.search(r"\d\.\d", printed.replace("7 x 7", "")), printed

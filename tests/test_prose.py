@@ -119,3 +119,34 @@ def test_the_article_mistakes_are_one_numbered_list_and_its_report_is_checked():
     counted = re.compile(r"\b(three|four|five|six|seven|eight)\b[^.]{0,40}\b(mistakes|corrections|errors)\b", re.I)
     for path in [config.repo_root() / "README.md", config.repo_root() / "docs" / "glossary.md", *NOTEBOOKS]:
         assert not counted.search(path.read_text()), f"{path.name} counts the article's mistakes its own way"
+
+
+# What a page shows must be readable there: code lines that fit the website's 88-character code column, and cells
+# short enough to read at once (a recipe, which practitioners copy whole, may run longer, or over several cells).
+def cell_layout_problems(cells, width=88, longest=45, longest_recipe=60):
+    problems = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        lines = "".join(cell["source"]).splitlines()
+        limit = longest_recipe if "recipe" in cell.get("metadata", {}).get("tags", []) else longest
+        if len(lines) > limit:
+            problems.append(f"cell {cell['id']}: {len(lines)} lines (at most {limit})")
+        problems += [f"cell {cell['id']}: a line of {len(line)} characters" for line in lines if len(line) > width]
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_cells_fit_the_page(path):
+    problems = cell_layout_problems(json.loads(path.read_text())["cells"])
+    assert not problems, "; ".join(problems[:10])
+
+
+def test_the_layout_check_catches_a_wide_line_and_a_long_cell():
+    wide = {"cell_type": "code", "id": "a", "source": ["x = 1  # " + "y" * 80]}
+    long = {"cell_type": "code", "id": "b", "source": ["x = 1\n"] * 46}
+    recipe = {"cell_type": "code", "id": "c", "metadata": {"tags": ["recipe"]}, "source": ["x = 1\n"] * 60}
+    assert cell_layout_problems([wide, long, recipe]) == [
+        "cell a: a line of 89 characters",
+        "cell b: 46 lines (at most 45)",
+    ]

@@ -46,7 +46,7 @@ def test_student_copies_hold_no_outputs_solutions_or_hidden_tests(copies):
 
 
 @pytest.mark.parametrize(
-    "number, exercises", [("01", 3), ("02", 3), ("03", 3), ("04", 2), ("05", 3), ("06", 2), ("07", 2), ("08", 1)]
+    "number, exercises", [("01", 3), ("02", 4), ("03", 3), ("04", 3), ("05", 2), ("06", 1), ("07", 3), ("08", 2)]
 )
 def test_a_student_copy_is_its_lesson_with_solutions_stripped_and_every_exercise_reported(copies, number, exercises):
     """A student copy's code is its lesson's code with the solutions replaced by stubs. The lesson runs under nbval,

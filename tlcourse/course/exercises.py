@@ -208,18 +208,6 @@ def picked_fraction(candidate, mask_tokens, mask_id=4, vocab_size=100):
     )
 
 
-def perplexity_from_loss(candidate):
-    """candidate(mean_loss) = the perplexity of a mean cross-entropy in nats."""
-    inputs = [(x,) for x in (0.0, 0.5, 2.3, 5.0, 6.9)]
-    return _compare(
-        "perplexity",
-        candidate,
-        lambda loss: math.exp(loss),
-        inputs,
-        "the loss is a mean cross-entropy in nats (natural log)",
-    )
-
-
 def embedding_parameters(candidate):
     """candidate(config) = number of parameters of the token-embedding matrix of a model built from config."""
     from transformers import RoFormerConfig, RoFormerModel
@@ -296,33 +284,6 @@ def predict_names(candidate, id2label):
 
 
 # ------------------------------------------------------------------------------------------ notebook 05
-def projection_parameters(candidate):
-    """candidate(vit_sizes) = parameters of a one-channel small ViT's patch projection (weights and biases)."""
-    from transformers import ViTModel
-
-    from tlcourse.tools.vision import small_vit_config
-
-    sizes = [
-        dict(patch_size=7, hidden=64, layers=1, heads=4),
-        dict(patch_size=4, hidden=32, layers=1, heads=2),
-        dict(patch_size=7, hidden=128, layers=1, heads=4),
-    ]
-
-    def reference(vit_sizes):
-        projection = ViTModel(small_vit_config(**vit_sizes), add_pooling_layer=False).embeddings.patch_embeddings
-        return sum(p.numel() for p in projection.parameters())
-
-    return _compare(
-        "projection parameters",
-        candidate,
-        reference,
-        [(s,) for s in sizes],
-        "one weight per (pixel of a patch, hidden unit), one bias per hidden unit",
-        atol=0,
-        rtol=0,
-    )
-
-
 def unpatchify(candidate, patchify):
     """candidate(patches, patch_size, image_size) undoes patchify for one-channel images."""
     for seed, (b, size, p) in enumerate([(1, 28, 7), (3, 12, 4), (2, 28, 14)]):
@@ -337,49 +298,6 @@ def unpatchify(candidate, patchify):
         if tuple(value.shape) != tuple(x.shape) or not torch.equal(value, x):
             return _say(False, "unpatchify", hint, "unpatchify(patchify(x)) is not x for one of the test images.")
     return _say(True, "unpatchify", "")
-
-
-def encoder_tokens(candidate):
-    """candidate(image_size, patch_size, mask_ratio) = tokens an MAE encoder processes per image, [CLS] included."""
-    inputs = [(28, 7, 0.75), (224, 16, 0.75), (32, 4, 0.5), (28, 7, 0.6)]
-    return _compare(
-        "encoder tokens",
-        candidate,
-        lambda s, p, r: int((s // p) ** 2 * (1 - r)) + 1,
-        inputs,
-        "the visible patches only (transformers rounds their number down), plus [CLS]",
-        atol=0,
-        rtol=0,
-    )
-
-
-# ------------------------------------------------------------------------------------------ notebook 06
-def lora_parameters(candidate):
-    """candidate(layers, hidden, rank, matrices_per_layer) = parameters LoRA adds to square hidden x hidden matrices."""
-    inputs = [(6, 384, 8, 2), (12, 768, 16, 4), (2, 128, 4, 1)]
-    return _compare(
-        "LoRA parameters",
-        candidate,
-        lambda n, h, r, m: n * m * 2 * r * h,
-        inputs,
-        "per adapted matrix: A is r x hidden, B is hidden x r",
-        atol=0,
-        rtol=0,
-    )
-
-
-def per_process_batch(candidate):
-    """candidate(global_batch, processes, accumulation_steps) = examples per process per forward pass."""
-    inputs = [(64, 4, 2), (32, 2, 1), (96, 3, 4), (16, 1, 8)]
-    return _compare(
-        "per-process batch",
-        candidate,
-        lambda g, p, a: g // p // a,
-        inputs,
-        "divide by the processes and by the accumulation steps",
-        atol=0,
-        rtol=0,
-    )
 
 
 # ------------------------------------------------------------------------------------------ notebook 07
@@ -471,3 +389,223 @@ def ndcg_at_k(candidate):
         atol=1e-12,
         rtol=1e-9,
     )
+
+
+# ------------------------------------------------------------------------------------------ experiments
+# An experiment exercise changes one thing in the notebook, asks for a prediction first, and checks the learner's
+# *measured* numbers, which `measure()` returns: their direction and rough size, with bounds wide enough for every
+# default-profile run of the course (seeds, CPU kinds) and narrow enough to catch the usual slips. A verdict never
+# prints the expected value. (The smoke profile's models are too short-trained for some experiments to show much.)
+def _experiment(name, prediction, measure, judge, hint):
+    """judge(measured) -> [(broken, message)]: the first broken rule is the verdict."""
+    try:
+        measured, problem = _value(measure)
+        rules = None if problem else judge(measured)
+    except Exception as error:  # a crash in the learner's code is a verdict, not a crash of the notebook
+        return _say(False, name, hint, f"it raised {type(error).__name__}: {error}.")
+    if problem:
+        return _say(False, name, hint, problem)
+    print(f"You predicted: {prediction}" if prediction else "(No prediction written: next time write it first.)")
+    for broken, message in rules:
+        if broken:
+            return _say(False, name, hint, message)
+    return _say(True, name, hint)
+
+
+def _fractions(*values):
+    return not all(0 <= v <= 1 for v in values)
+
+
+def word_order_experiment(measure, prediction=None):
+    """Notebook 02. measure() = (with_positions, without_positions): cosine similarity of MiniLM's mean-pooled
+    vectors for a sentence and the same words reordered, with the position table as trained and set to zero."""
+
+    def judge(measured):
+        w, wo = map(float, measured)
+        return [
+            (abs(w) > 1 + 1e-6 or abs(wo) > 1 + 1e-6, "a cosine similarity lies between -1 and 1."),
+            (abs(w - wo) < 1e-6, "both numbers are the same: did the second model really lose its positions?"),
+            (wo < w, "the model without positions should not tell the two orders apart better than the one with."),
+            (
+                wo < 0.9999,
+                "without positions the model still tells the two orders apart: compare the same words, "
+                "reordered, and zero the position table (not the word embeddings).",
+            ),
+            (
+                w > 0.9999,
+                "with positions the two orders should give different vectors: is the first model the "
+                "pretrained one, unchanged?",
+            ),
+        ]
+
+    hint = "section 3: a layer without positions is permutation-equivariant; what does mean pooling do then?"
+    return _experiment("word order, with and without positions", prediction, measure, judge, hint)
+
+
+def right_neighbour_experiment(measure, left_loss, unigram_loss, prediction=None):
+    """Notebook 03. measure() = loss at [MASK] of a right-bigram count model (the token just after the blank) on
+    the fixed validation masks; left_loss and unigram_loss: the notebook's yardsticks on the same masks."""
+    gain = float(unigram_loss) - float(left_loss)  # what one left neighbour is worth
+
+    def judge(measured):
+        r = float(measured)
+        return [
+            (
+                abs(r - left_loss) < 1e-9,
+                "exactly the left-bigram's loss: did the count model read the right neighbour?",
+            ),
+            (
+                r >= unigram_loss,
+                "no better than the unigram: the model counted one side and was asked about the "
+                "other. Reverse the masks (input_ids, labels and kind) as well as the training blocks.",
+            ),
+            (r < left_loss - 0.5 * gain, "far better than the left neighbour: does the model see the answer itself?"),
+            (
+                abs(r - left_loss) > 0.2 * gain,
+                "the gap between the two sides is larger than this setup can "
+                "produce: check that both models are scored on the same blanks, reversed.",
+            ),
+        ]
+
+    hint = "a model that reads every block backwards sees, as its left neighbour, the original right neighbour"
+    return _experiment("the right neighbour", prediction, measure, judge, hint)
+
+
+def random_encoder_experiment(measure, classes, prediction=None):
+    """Notebook 04. measure() = (random_accuracy, pretrained_accuracy): validation accuracy of the linear probe on
+    mean-pooled vectors of MiniLM with random weights (same architecture, from_config) and of the same probe on the
+    pretrained MiniLM, both trained on the same rows."""
+
+    def judge(measured):
+        rnd, pre = map(float, measured)
+        return [
+            (_fractions(rnd, pre), "accuracies are fractions between 0 and 1."),
+            (
+                min(rnd, pre) > 0.97,
+                "near 1: that looks like accuracy on the training rows; score the validation split.",
+            ),
+            (
+                abs(rnd - pre) < 1e-9,
+                "the same accuracy twice: did the second encoder get random weights "
+                "(from_config, not from_pretrained)?",
+            ),
+            (
+                rnd > pre - 0.15,
+                "the random encoder comes too close to the pretrained one: is it really random, "
+                "and are both probes trained on the same rows?",
+            ),
+            (
+                rnd < 1 / classes + 0.05,
+                "the random encoder should still beat guessing: its word vectors are random "
+                "but differ from word to word. Is its tokenizer the pretrained one's?",
+            ),
+        ]
+
+    hint = "AutoModel.from_config(encoder.config) builds the same architecture with fresh random weights"
+    return _experiment("a probe on random weights", prediction, measure, judge, hint)
+
+
+def patch_shuffle_experiment(measure, accuracy, prediction=None):
+    """Notebook 05. measure() = test accuracy of the supervised source ViT when the patches of every test image
+    are moved by one fixed permutation (the position embeddings stay with the slots); accuracy: on the images."""
+    base = float(accuracy)
+
+    def judge(measured):
+        shuffled = float(measured)
+        return [
+            (_fractions(shuffled), "an accuracy is a fraction between 0 and 1."),
+            (
+                abs(shuffled - base) < 1e-9,
+                "no change at all: did the permutation move any patch (not the "
+                "identity), and did you score the shuffled images?",
+            ),
+            (shuffled > base, "shuffled images scored better than the originals: are the numbers swapped?"),
+            (
+                shuffled > base - 0.15,
+                "a small change: move whole 7 x 7 patches to other slots, the same "
+                "permutation for every image, and score the source model of section 2 (default profile).",
+            ),
+        ]
+
+    hint = "cut each image into its 16 patches (as patchify does), reorder them with one torch.randperm(16)"
+    return _experiment("shuffled patches", prediction, measure, judge, hint)
+
+
+def batch_memory_experiment(measure, prediction=None):
+    """Notebook 06. measure() = (small, large): two memory accounts (dicts from memory.in_fresh_process) of the
+    same way of training, the second with twice the rows per batch."""
+
+    def judge(measured):
+        small, large = measured
+        ratio = {key: large[key] / small[key] for key in ("activations_mb", "gradients_mb", "optimizer_mb")}
+        return [
+            (
+                small["way"] != large["way"] or small["precision"] != large["precision"],
+                "compare the same way of training in the same precision; change only the rows.",
+            ),
+            (
+                large["rows"] != 2 * small["rows"] or large["length"] != small["length"],
+                "the second account should have twice the rows of the first, and the same length.",
+            ),
+            (
+                not 1.8 <= ratio["activations_mb"] <= 2.2,
+                "the saved activations did not follow the batch: are both accounts exact (column `exact`)?",
+            ),
+            (
+                abs(ratio["gradients_mb"] - 1) > 0.01 or abs(ratio["optimizer_mb"] - 1) > 0.01,
+                "the gradients or the optimizer state changed with the batch: same model, same trainable weights?",
+            ),
+        ]
+
+    hint = "memory.in_fresh_process(way, rows=...) measures one configuration in a new process"
+    return _experiment("twice the batch", prediction, measure, judge, hint)
+
+
+def document_length_experiment(measure, mrr, prediction=None):
+    """Notebook 07. measure() = MRR of MiniLM search when the documents are encoded from their first 16 tokens
+    (the queries as before); mrr: the notebook's, with search_length."""
+    full = float(mrr)
+
+    def judge(measured):
+        short = float(measured)
+        return [
+            (not 0 < short <= 1, "an MRR lies between 0 and 1."),
+            (abs(short - full) < 1e-9, "the same MRR: were the documents encoded again, shorter?"),
+            (short > full, "shorter documents found their queries better: are the numbers swapped?"),
+            (
+                short > full - 0.03,
+                "hardly a change: encode only the documents short (the queries as before), at 16 tokens.",
+            ),
+        ]
+
+    hint = "encode(minilm, documents, 16), then evaluate.top_k and evaluate.retrieval_scores"
+    return _experiment("shorter documents", prediction, measure, judge, hint)
+
+
+def day_size_experiment(measure, detection_rate_before, prediction=None):
+    """Notebook 08. measure() = (detection_rate, false_alarm_rate) of the drift monitor with a quarter of the
+    paragraphs per day, its level recomputed from calm days of that size, each on 1,000 fresh days."""
+    before = float(detection_rate_before)
+
+    def judge(measured):
+        detection, false_alarm = map(float, measured)
+        return [
+            (_fractions(detection, false_alarm), "rates are fractions between 0 and 1."),
+            (
+                abs(detection - before) < 1e-9,
+                "the same detection rate: did the days really get smaller, the story days too?",
+            ),
+            (
+                false_alarm > 0.03,
+                "the monitor rings too often on calm days: at a new day size, recompute the alarm "
+                "level from calm days of that size.",
+            ),
+            (detection > before, "smaller days detected the story more often: are the numbers swapped?"),
+            (
+                detection > before - 0.1,
+                "hardly a change: is the story still a quarter of each smaller day, and the level recomputed?",
+            ),
+        ]
+
+    hint = "set per_day, then recompute calm_values, level, and both rates on 1,000 fresh days each"
+    return _experiment("smaller days", prediction, measure, judge, hint)

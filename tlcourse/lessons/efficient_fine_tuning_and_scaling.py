@@ -8,18 +8,27 @@ WAYS = ("head_only", "top2", "full", "lora")  # what to train
 
 
 def adapt(encoder, way):
-    """Choose what of a BERT-style `encoder` trains: 'full' (everything), 'top2' (its last two layers),
-    'head_only' (nothing: only a head on top will learn) or 'lora' (rank-8 updates of the attention's query
-    and value projections, everything else frozen; peft wraps the encoder). Returns the encoder."""
+    """Choose what of a BERT-style `encoder` trains: 'full' (everything), 'top2' (its
+    last two layers), 'head_only' (nothing: only a head on top will learn) or 'lora'
+    (rank-8 updates of the attention's query and value projections, everything else
+    frozen; peft wraps the encoder). Returns the encoder."""
     if way not in WAYS:
         raise ValueError(f"way must be one of {WAYS}, not {way!r}")
     if way == "lora":
         from peft import LoraConfig, get_peft_model
 
-        return get_peft_model(encoder, LoraConfig(r=8, lora_alpha=16, target_modules=["query", "value"],
-                                                  lora_dropout=0.0))
+        return get_peft_model(
+            encoder,
+            LoraConfig(
+                r=8, lora_alpha=16, target_modules=["query", "value"], lora_dropout=0.0
+            ),
+        )
     layers = encoder.config.num_hidden_layers
-    trainable = {"full": [""], "head_only": [], "top2": [f"encoder.layer.{i}." for i in (layers - 2, layers - 1)]}[way]
+    trainable = {
+        "full": [""],
+        "head_only": [],
+        "top2": [f"encoder.layer.{i}." for i in (layers - 2, layers - 1)],
+    }[way]
     for name, parameter in encoder.named_parameters():
         parameter.requires_grad = any(name.startswith(prefix) for prefix in trainable)
     return encoder
@@ -30,28 +39,41 @@ import numpy as np
 
 
 def class_shares(predicted, num_classes):
-    """Share of each class in each row of `predicted` (one row of predicted class indices per batch)."""
+    """Share of each class in each row of `predicted` (one row of predicted class
+    indices per batch)."""
     predicted = np.atleast_2d(predicted)
-    return np.stack([np.bincount(row, minlength=num_classes) for row in predicted]) / predicted.shape[1]
+    return (
+        np.stack([np.bincount(row, minlength=num_classes) for row in predicted])
+        / predicted.shape[1]
+    )
 
 
 def total_variation(shares, reference):
-    """Total variation distance of each row of `shares` to `reference`: half the sum of absolute differences."""
+    """Total variation distance of each row of `shares` to `reference`: half the sum
+    of absolute differences."""
     return 0.5 * np.abs(np.asarray(shares) - np.asarray(reference)).sum(-1)
 
 
 def alarm_level(calm_values, false_alarm_rate=0.01):
-    """The level a calm batch's statistic exceeds with probability `false_alarm_rate` (from calm batches)."""
+    """The level a calm batch's statistic exceeds with probability `false_alarm_rate`
+    (from calm batches)."""
     return float(np.quantile(calm_values, 1 - false_alarm_rate))
 
 
-def calm_distances(reference_predictions, num_classes, batch_size, draws=1000, rng=None):
-    """TVD of `draws` calm batches to a reference mix, both resampled from the reference predictions (a bootstrap):
-    each draw takes a batch and a new reference of the same size as the real one, so the level set from these
-    distances allows for the reference mix's own sampling error, not only the batch's."""
+def calm_distances(
+    reference_predictions, num_classes, batch_size, draws=1000, rng=None
+):
+    """TVD of `draws` calm batches to a reference mix, both resampled from the
+    reference predictions (a bootstrap): each draw takes a batch and a new reference
+    of the same size as the real one, so the level set from these distances allows
+    for the reference mix's own sampling error, not only the batch's."""
     rng = np.random.default_rng(0) if rng is None else rng
     predictions = np.asarray(reference_predictions)
     count = len(predictions)
-    references = class_shares(predictions[rng.integers(0, count, (draws, count))], num_classes)
-    batches = class_shares(predictions[rng.integers(0, count, (draws, batch_size))], num_classes)
+    references = class_shares(
+        predictions[rng.integers(0, count, (draws, count))], num_classes
+    )
+    batches = class_shares(
+        predictions[rng.integers(0, count, (draws, batch_size))], num_classes
+    )
     return total_variation(batches, references)
