@@ -78,7 +78,7 @@ HEADLINES = {
     "08_applications_monitoring_and_recommendation": {
         "ann_recall_at_10": ("tolerance", 0.02, "random vectors, seeded"),
         "ndcg_at_10/co_reads": ("tolerance", 0.01, "seeded simulation"),
-        "cold_start_precision_at_10/minilm": ("tolerance", 0.01, "frozen encoder"),
+        "cold_start_on_topic_share/minilm": ("tolerance", 0.01, "frozen encoder"),
         "monitor_false_alarm_rate": ("below", 0.05, "the alarm is set for 1%"),
     },
 }
