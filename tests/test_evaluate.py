@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from tlcourse.tools import evaluate
@@ -43,3 +44,19 @@ def test_retrieval_scores_count_ranks_and_missing_answers():
     np.testing.assert_array_equal(evaluate.answer_ranks(found, answer), [1, 5, np.inf])
     scores = evaluate.retrieval_scores(found, answer)
     assert scores == {"recall_at_1": 1 / 3, "recall_at_5": 2 / 3, "mrr": (1 + 1 / 5 + 0) / 3}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_tuned_logistic_chooses_C_on_validation_and_refuses_an_unconverged_fit():
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=(60, 1))
+    x = np.hstack([signal, rng.normal(size=(60, 200))])  # one informative column among 200 noise columns
+    y = (signal[:, 0] > 0).astype(int)
+    val_signal = rng.normal(size=(200, 1))
+    val_x, val_y = np.hstack([val_signal, rng.normal(size=(200, 200))]), (val_signal[:, 0] > 0).astype(int)
+    model, info = evaluate.tuned_logistic(x, y, val_x, val_y, grid=(1e-3, 1e-2, 1e-1, 1.0, 10.0))
+    assert info["chosen_C"] == max(info["validation_by_C"], key=info["validation_by_C"].get)
+    assert info["validation_by_C"][info["chosen_C"]] > info["validation_by_C"][10.0]  # weak regularisation overfits
+    assert model.score(val_x, val_y) == info["validation_by_C"][info["chosen_C"]]
+    with pytest.raises(RuntimeError, match="did not converge"):
+        evaluate.tuned_logistic(x, y, val_x, val_y, grid=(10.0,), max_iter=2)

@@ -39,6 +39,33 @@ def save_dir(name):
     return cache_dir() / "models" / profile() / name
 
 
+def course_checkpoints_dir():
+    """Where the checkpoints the course pretrained itself ship (package data, made by
+    benchmarks/course_checkpoints.py)."""
+    return Path(__file__).parents[1] / "checkpoints"
+
+
+def course_checkpoint(name):
+    """The folder of the shipped course checkpoint `name` (for from_pretrained), after checking every file's
+    sha256 against tlcourse/manifest.json. Its card (what, command, run time, machine, metrics, data, licence)
+    is card.json in that folder."""
+    from tlcourse.course import data
+
+    folder = course_checkpoints_dir() / name
+    expected = data.read_manifest().get("checkpoints", {}).get(name)
+    if expected is None:
+        known = ", ".join(sorted(data.read_manifest().get("checkpoints", {}))) or "none"
+        raise ModelNotAvailable(f"no course checkpoint named {name!r} (shipped: {known})")
+    for file, digest in expected.items():
+        if not (folder / file).exists() or data.sha256(folder / file) != digest:
+            raise data.DataIntegrityError(
+                f"{folder / file} is missing or does not match its sha256 in tlcourse/manifest.json; "
+                "reinstall the course (git checkout tlcourse/checkpoints), or maintainers: "
+                "python benchmarks/course_checkpoints.py"
+            )
+    return folder
+
+
 def in_hub_cache(repo_id):
     from huggingface_hub import try_to_load_from_cache
 

@@ -1,0 +1,203 @@
+"""Notebook 05's transfer, from the course's shipped checkpoints, against logistic regression on raw pixels.
+
+Three parts (notebook 05 reads results/vit_course_transfer.jsonl and shows them):
+
+- source: Fashion-MNIST test accuracy of the shipped supervised ViT (`vit-fashion-supervised`) and of logistic
+  regression on the standardised pixels of the same 55,000 training images, its C chosen on the validation split;
+- digits (the notebook's target, a domain gap): at 5, 10, 50 and all labels per class, `pixels_logistic` and the
+  shipped checkpoints fine-tuned (`finetune_course`, `finetune_mae_course`) with notebook 05's protocol;
+- fashion (a target where pretraining is expected to pay, the image twin of notebooks 03-04): few labelled
+  Fashion-MNIST images (5, 10, 50 per class) after the MAE has seen the training images without their labels:
+  `pixels_logistic`, `scratch`, `probe_mae_course` (logistic regression on the frozen MAE's mean patch token) and
+  `finetune_mae_course`. The supervised checkpoint saw these labels, so it has no place here.
+
+Protocol, as in notebook 05: a fresh head, shift augmentation, batch 32, validation scored every 25 steps and the
+best checkpoint kept (patience 8); the learning rate chosen per arm and budget on the validation split from
+LRS with seed 0, then 3 seeds at that rate, each scoring the test split once. The labelled rows are the notebook's
+draw (text.label_budget, seed 0), the same for every arm and seed, so arms are paired. Logistic regression:
+standardised pixels (or features), C from C_GRID chosen on validation, lbfgs to convergence (asserted).
+
+Resumable: every finished unit is one line of results/vit_course_transfer.jsonl and a rerun skips it.
+Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/vit_course_transfer.py [--parts source digits fashion]
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+import tlcourse
+from tlcourse.course import data, models
+from tlcourse.tools import evaluate, text, vision
+
+RESULTS = Path(__file__).parent / "results" / "vit_course_transfer.jsonl"
+LRS = [5e-4, 1e-3, 2e-3]
+C_GRID = [1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0]
+SOURCE_C_GRID = [1e-2, 1e-1, 1.0]
+MAX_STEPS = {"5": 200, "10": 300, "50": 400, "all": 500}  # notebook 05's longer caps
+BATCH, EVAL_EVERY, PATIENCE, SEEDS = 32, 25, 8, [0, 1, 2]
+VALIDATION_ROWS = {"digits": None, "fashion": 1000}  # fashion: the first 1,000 validation images, for speed
+TARGETS = {
+    "digits": (["5", "10", "50", "all"], ["finetune_course", "finetune_mae_course"]),
+    "fashion": (["5", "10", "50"], ["scratch", "finetune_mae_course"]),
+}
+CHECKPOINTS = {"finetune_course": "vit-fashion-supervised", "finetune_mae_course": "vit-fashion-mae75"}
+VIT_SIZES = dict(patch_size=7, hidden=128, layers=4, heads=4)
+
+
+def rows_done():
+    return [json.loads(line) for line in RESULTS.open()] if RESULTS.exists() else []
+
+
+def append(row):
+    with RESULTS.open("a") as f:
+        f.write(json.dumps(row) + "\n")
+    print(json.dumps(row), flush=True)
+
+
+def logistic(train_x, train_y, val_x, val_y, test_x, test_y, grid):
+    """evaluate.tuned_logistic (standardised, C chosen on validation, converged), test scored once at that C."""
+    model, info = evaluate.tuned_logistic(train_x, train_y, val_x, val_y, grid)
+    return {
+        "chosen_C": info["chosen_C"],
+        "validation_by_C": {str(c): round(v, 4) for c, v in info["validation_by_C"].items()},
+        "validation_accuracy": info["validation_by_C"][info["chosen_C"]],
+        "test_accuracy": float(model.score(test_x, test_y)),
+        "train_accuracy": float(model.score(train_x, train_y)),
+    }
+
+
+def flat(pixels):
+    return pixels.flatten(1).numpy()
+
+
+def start_from(arm, seed):
+    from transformers import ViTForImageClassification
+
+    torch.manual_seed(seed)
+    if arm == "scratch":
+        model = ViTForImageClassification(vision.small_vit_config(**VIT_SIZES, num_labels=10))
+    else:
+        model = ViTForImageClassification.from_pretrained(models.course_checkpoint(CHECKPOINTS[arm]))
+    model.classifier = torch.nn.Linear(model.config.hidden_size, 10)  # a fresh head for every run
+    return model
+
+
+def mean_patch_features(model, pixels):
+    model.eval()
+    with torch.no_grad():
+        return torch.cat(
+            [
+                model.vit(pixel_values=pixels[i : i + 500]).last_hidden_state[:, 1:].mean(1)
+                for i in range(0, len(pixels), 500)
+            ]
+        ).numpy()
+
+
+def splits(target):
+    name = "digits" if target == "digits" else "fashion_mnist"
+    loaded = data.load(name)
+    out = {split: vision.image_tensors(loaded[split]) for split in ("train", "validation", "test")}
+    if VALIDATION_ROWS[target]:
+        pixels, labels = out["validation"]
+        out["validation"] = (pixels[: VALIDATION_ROWS[target]], labels[: VALIDATION_ROWS[target]])
+    return out
+
+
+def run_source(done):
+    if any(r["part"] == "source" for r in done):
+        return
+    images = splits("fashion")
+    images["validation"] = vision.image_tensors(data.load("fashion_mnist")["validation"])  # all 5,000 here
+    from transformers import ViTForImageClassification
+
+    started = time.perf_counter()
+    course = ViTForImageClassification.from_pretrained(models.course_checkpoint(CHECKPOINTS["finetune_course"]))
+    row = {"part": "source", "course_supervised": vision.accuracy(course, *images["test"])}
+    (x, y), (vx, vy), (tx, ty) = images["train"], images["validation"], images["test"]
+    pixels = logistic(flat(x), y.numpy(), flat(vx), vy.numpy(), flat(tx), ty.numpy(), SOURCE_C_GRID)
+    append({**row, "pixels_logistic": pixels, "seconds": time.perf_counter() - started})
+
+
+def run_target(target, done, device):
+    budgets, arms = TARGETS[target]
+    images = splits(target)
+    (x, y), (vx, vy), (tx, ty) = images["train"], images["validation"], images["test"]
+    key = lambda r: (r.get("target"), r.get("arm"), r.get("budget"), r.get("stage"), r.get("lr"), r.get("seed"))  # noqa: E731
+    finished = {key(r) for r in done}
+    mae_features = None
+    for budget in budgets:
+        rows = text.label_budget(y.numpy(), None if budget == "all" else int(budget))
+        unit = {"part": "target", "target": target, "arm": "pixels_logistic", "budget": budget, "stage": "final"}
+        if key(unit) not in finished:
+            append(
+                {**unit, **logistic(flat(x[rows]), y[rows].numpy(), flat(vx), vy.numpy(), flat(tx), ty.numpy(), C_GRID)}
+            )
+        if target == "fashion":
+            unit = {**unit, "arm": "probe_mae_course"}
+            if key(unit) not in finished:
+                if mae_features is None:
+                    encoder = start_from("finetune_mae_course", 0)
+                    mae_features = [mean_patch_features(encoder, p) for p in (x, vx, tx)]
+                fx, fvx, ftx = mae_features
+                append({**unit, **logistic(fx[rows], y[rows].numpy(), fvx, vy.numpy(), ftx, ty.numpy(), C_GRID)})
+        for arm in arms:
+
+            def one(lr, seed, stage):
+                unit = {
+                    "part": "target",
+                    "target": target,
+                    "arm": arm,
+                    "budget": budget,
+                    "stage": stage,
+                    "lr": lr,
+                    "seed": seed,
+                }
+                if key(unit) in finished:
+                    return
+                started = time.perf_counter()
+                model, info = vision.train_early_stopped(
+                    start_from(arm, seed).to(device),
+                    x[rows],
+                    y[rows],
+                    vx,
+                    vy,
+                    lr=lr,
+                    max_steps=MAX_STEPS[budget],
+                    batch_size=BATCH,
+                    eval_every=EVAL_EVERY,
+                    patience=PATIENCE,
+                    seed=seed,
+                )
+                result = {**unit, **info, "max_steps": MAX_STEPS[budget], "seconds": time.perf_counter() - started}
+                if stage == "final":
+                    result["test_accuracy"] = vision.accuracy(model, tx, ty)  # the one look at test
+                append(result)
+                done.append(result)
+
+            for lr in LRS:
+                one(lr, 0, "search")
+            searched = [r for r in done if key(r)[:4] == (target, arm, budget, "search")]
+            chosen = max(searched, key=lambda r: r["val_accuracy"])["lr"]
+            for seed in SEEDS:
+                one(chosen, seed, "final")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parts", nargs="+", default=["source", "digits", "fashion"])
+    parser.add_argument("--threads", type=int)
+    args = parser.parse_args()
+    device = tlcourse.setup(seed=0, profile="default")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    RESULTS.parent.mkdir(exist_ok=True)
+    for part in args.parts:
+        done = rows_done()
+        run_source(done) if part == "source" else run_target(part, done, device)
+
+
+if __name__ == "__main__":
+    main()
