@@ -60,3 +60,16 @@ def test_tuned_logistic_chooses_C_on_validation_and_refuses_an_unconverged_fit()
     assert model.score(val_x, val_y) == info["validation_by_C"][info["chosen_C"]]
     with pytest.raises(RuntimeError, match="did not converge"):
         evaluate.tuned_logistic(x, y, val_x, val_y, grid=(10.0,), max_iter=2)
+
+
+def test_paired_bootstrap_is_paired_and_covers_the_difference():
+    rng = np.random.default_rng(1)
+    a = (rng.random(1000) < 0.8).astype(float)
+    b = a.copy()
+    b[:50] = 1 - b[:50]  # b differs from a on 50 items only
+    diff, low, high = evaluate.paired_bootstrap(a, b)
+    assert diff == (a - b).mean() and low <= diff <= high
+    # paired: the interval is far narrower than for two unrelated methods of the same accuracies
+    unrelated = evaluate.paired_bootstrap(a, rng.permutation(b))
+    assert high - low < 0.6 * (unrelated[2] - unrelated[1])
+    assert evaluate.paired_bootstrap(a, a) == (0.0, 0.0, 0.0)

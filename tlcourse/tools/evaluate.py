@@ -101,3 +101,16 @@ def tuned_logistic(train_x, train_y, val_x, val_y, grid=(1e-3, 1e-2, 1e-1, 1.0, 
         fitted[c] = (float(model.score(val_x, val_y)), model)
     chosen = max(grid, key=lambda c: fitted[c][0])
     return fitted[chosen][1], {"chosen_C": chosen, "validation_by_C": {c: v for c, (v, _) in fitted.items()}}
+
+
+def paired_bootstrap(correct_a, correct_b, draws=2000, level=0.95, seed=0):
+    """Mean of a minus b over the same test items (1 = right, 0 = wrong, or a mean over seeds), with a percentile
+    bootstrap interval that resamples the items, both methods together (paired). Returns (difference, low, high)."""
+    a, b = np.asarray(correct_a, dtype=float), np.asarray(correct_b, dtype=float)
+    assert a.shape == b.shape, "a paired comparison needs the same items"
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(a), size=(draws, len(a)))
+    resampled = (a - b)[picks].mean(1)
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(resampled, [tail, 100 - tail])
+    return float((a - b).mean()), float(low), float(high)
