@@ -1,7 +1,8 @@
 """The course's own pretrained checkpoints: notebook 03's MLM encoder, pretrained about 5x longer than the notebook
 does, and notebook 05's supervised ViT and MAE, trained longer. Notebooks 04 and 05 transfer from them beside the
-learner's own short pretraining. Same code, data and vocabulary as the notebooks; only the length (and, for the
-supervised ViT, early stopping on the validation split) differs.
+learner's own short pretraining. The same models (the default profile's sizes), data and vocabulary as the
+notebooks; the training loop is this script's own (resumable, a learning-rate schedule over a fixed number of
+steps, early stopping on the validation split for the supervised ViT), and each card says what it did.
 
 Resumable: the training state is saved every few minutes to <TLCOURSE_CACHE>/course-checkpoints/<name>/state.pt,
 and a rerun continues from it (each step's batch, masks and dropout are seeded by the step number, so a resumed run
@@ -64,25 +65,33 @@ def batch_order(n, batch_size, step, seed):
 
 def train(work, net, total, lr_at, batch_at, weight_decay=0.01, evaluate=None, every=None, save_every_s=300):
     """Optimizer steps 0..total-1 with AdamW (no decay on biases and norms), clipping at 1.0, resuming from
-    work/state.pt. batch_at(step) returns the keyword arguments of net for that step. evaluate(net) -> {"score":
-    ..., ...} is called every `every` steps and at the end; the weights with the best score so far are kept in
-    work/best.pt (early stopping), the history of scores in the state."""
+    work/state.pt (refused if it holds a run of another length). batch_at(step) returns the keyword arguments of
+    net for that step. evaluate(net) -> {"score": ..., ...} is called every `every` steps and at the end; the
+    weights with the best score so far are kept in work/best.pt (early stopping), the history of scores in the
+    state, which is saved after every evaluation. The state also keeps the command and machine of the first run,
+    for the card."""
     from tlcourse.tools.train import parameter_groups
 
     optimizer = torch.optim.AdamW(parameter_groups(net, weight_decay), lr=lr_at(0))
     state_file = work / "state.pt"
-    state = {"step": 0, "seconds": 0.0, "history": []}
+    state = {"step": 0, "seconds": 0.0, "history": [], "total": total}
     if state_file.exists():
         saved = torch.load(state_file, weights_only=False)
+        if saved["state"].get("total", total) != total:
+            raise SystemExit(
+                f"{work} holds a run of {saved['state']['total']} steps, not {total}: "
+                "pass --work <another folder>, or delete it to start again"
+            )
         net.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         state = saved["state"]
         print(f"resuming at step {state['step']} of {total}", flush=True)
+    state.setdefault("run", {"command": COMMAND, "machine": MACHINE})
 
-    def save():
+    def save(what, name):
         work.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "state": state}, work / "tmp.pt")
-        (work / "tmp.pt").replace(state_file)  # atomic: an interrupted save keeps the last state
+        torch.save(what, work / "tmp.pt")
+        (work / "tmp.pt").replace(work / name)  # atomic: an interrupted save keeps the last one
 
     last_save, started = time.perf_counter(), time.perf_counter()
     net.train()
@@ -102,18 +111,17 @@ def train(work, net, total, lr_at, batch_at, weight_decay=0.01, evaluate=None, e
         started = now
         if step % 200 == 0:
             print(f"step {step} / {total}: loss {loss.item():.3f} ({state['seconds']:.0f} s)", flush=True)
-        if evaluate and (state["step"] % every == 0 or state["step"] == total):
+        evaluated = evaluate and (state["step"] % every == 0 or state["step"] == total)
+        if evaluated:
             result = {"step": state["step"], **evaluate(net)}
             if result["score"] > max([h["score"] for h in state["history"]], default=-math.inf):
-                work.mkdir(parents=True, exist_ok=True)
-                torch.save(net.state_dict(), work / "best.pt")
+                save(net.state_dict(), "best.pt")
             state["history"].append(result)
             print(json.dumps(result), flush=True)
             net.train()
-            started = time.perf_counter()
-        if now - last_save > save_every_s or state["step"] == total:
-            save()
-            last_save = time.perf_counter()
+        if evaluated or now - last_save > save_every_s or state["step"] == total:
+            save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "state": state}, "state.pt")
+            last_save = started = time.perf_counter()  # evaluations and saves are not training time
     return state
 
 
@@ -176,12 +184,14 @@ def run_mlm(args, work):
         scores[f"{split}_unigram_mask_loss"] = round(unigram, 4)
     card = {
         "what": "Notebook 03's MLM encoder (RoFormer, 2 layers x 128, the course's 8k WordPiece vocabulary), "
-        f"pretrained for {total} steps of 32 blocks of 128 tokens: {total / 184:.0f} epochs of wiki_corpus's "
-        "training split, against the notebook's 7.",
-        "command": COMMAND,
+        f"pretrained for {total} steps of {sizes['batch_size']} blocks of 128 tokens: "
+        f"{total / (len(rows) // sizes['batch_size']):.0f} epochs of wiki_corpus's training split, against the "
+        "default profile's 7. Its own loop (this script's `train`): AdamW, weight decay 0.01 (none on biases and "
+        "norms), clipping at 1.0, the learning rate warmed up over 100 steps, constant, then decayed linearly to 0 "
+        "over the last 20% of the steps; incomplete last batches are dropped.",
+        **state["run"],
         "recipe": {**sizes, "steps": total, "schedule": "warmup 100 steps, stable, linear decay over the last 20%"},
         "train_seconds": round(state["seconds"]),
-        "machine": MACHINE,
         "metrics": scores,
         "vocabulary": f"tlcourse/vocab/wiki_corpus-train-8000.txt, sha256 {vocabulary_sha256(tokenizer)}",
         "data": "wiki_corpus train split (the course's Wikipedia ledes); validation and test splits unseen",
@@ -230,10 +240,9 @@ def run_vit(args, work):
         f"Fashion-MNIST for up to {epochs} epochs with notebook 05's shift augmentation (up to 2 pixels), "
         "AdamW 1e-3, weight decay 0.05, warmup and cosine decay; the weights kept are those of the epoch with the "
         "best validation accuracy (early stopping on the validation split).",
-        "command": COMMAND,
+        **state["run"],
         "recipe": {**VIT_SIZES, "batch_size": batch_size, "lr": lr, "steps": total, "best_step": best["step"]},
         "train_seconds": round(state["seconds"]),
-        "machine": MACHINE,
         "metrics": {
             "validation_accuracy": round(best["score"], 4),
             "test_accuracy": round(vision.accuracy(net, *images["test"]), 4),
@@ -287,12 +296,12 @@ def run_mae(args, work):
     card = {
         "what": "Notebook 05's MAE encoder (patch 7, 4 layers x 128; 75% of the patches hidden, a 2-layer 64-wide "
         f"decoder, dropped here), pretrained on Fashion-MNIST's training images (no labels) for {epochs} epochs "
-        "against the notebook's 3. Saved as a ViTForImageClassification whose classifier head is random: "
+        "against the default profile's 3, with this script's loop: AdamW 1.5e-3, weight decay 0.01, warmup over "
+        "5% of the steps, cosine decay. Saved as a ViTForImageClassification whose classifier head is random: "
         "transfer replaces it.",
-        "command": COMMAND,
+        **state["run"],
         "recipe": {**VIT_SIZES, "mask_ratio": 0.75, "batch_size": batch_size, "lr": lr, "steps": total},
         "train_seconds": round(state["seconds"]),
-        "machine": MACHINE,
         "metrics": {
             "test_reconstruction_loss_2000": round(float(loss), 4),
             "probe_accuracy_5000_labels": round(float(probe_accuracy), 4),
@@ -317,7 +326,8 @@ def main():
     parser.add_argument("--out", type=Path, default=models.course_checkpoints_dir())
     parser.add_argument("--work", type=Path, help="resumable state (default: in the course cache)")
     args = parser.parse_args()
-    args.register = args.out == models.course_checkpoints_dir()
+    # only a full run into the package registers its files in the manifest
+    args.register = args.out == models.course_checkpoints_dir() and args.steps is None
     tlcourse.setup(profile="default", seed=SEED)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -4,8 +4,8 @@ weights and pretrained ones often want different rates, so each method gets its 
 
 own_pretrained is notebook 03's checkpoint from the course cache (default profile); if it is missing it is built with
 notebook 03's recipe (tlcourse.tools.mlm.pretrain, several minutes). course_pretrained is the course's shipped,
-longer-pretrained checkpoint (`mlm-wiki-roformer`, made by benchmarks/course_checkpoints.py); its grid reaches down
-to 3e-4, since a better-trained encoder may want a gentler rate. Writes benchmarks/results/small_bert_lr.json (the
+longer-pretrained checkpoint (`mlm-wiki-roformer`, made by benchmarks/course_checkpoints.py). Every method searches
+the same grid. Writes benchmarks/results/small_bert_lr.json (the
 methods run are replaced, the others kept), which notebook 04 reads.
 
 Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/small_bert_lr.py [--methods course_pretrained]
@@ -26,7 +26,6 @@ from tlcourse.tools import mlm, text
 
 RESULTS = Path(__file__).parent / "results" / "small_bert_lr.json"
 LRS = [1e-3, 3e-3, 1e-2]  # 3e-4 lost everywhere in mlm_compute_curve.py; 3e-3, its top, won there
-METHOD_LRS = {"course_pretrained": [3e-4, 1e-3, 3e-3, 1e-2]}  # 1e-3 won at 20 minutes there
 SEEDS = [0, 1, 2]
 EPOCHS = {8: 20, 32: 10, 128: 4, "all": 2}  # notebook 04's epochs_small_bert (default profile)
 
@@ -52,18 +51,18 @@ def main():
     tokenizer, config = AutoTokenizer.from_pretrained(path), AutoConfig.from_pretrained(path)
     topics = data.load("wiki_topics")
     names = topics["train"].features["label"].names
-    course_path = models.course_checkpoint("mlm-wiki-roformer")
-    assert AutoTokenizer.from_pretrained(course_path).get_vocab() == tokenizer.get_vocab()  # one vocabulary
+    if "course_pretrained" in args.methods:
+        course_path = models.course_checkpoint("mlm-wiki-roformer")
+        assert AutoTokenizer.from_pretrained(course_path).get_vocab() == tokenizer.get_vocab()  # one vocabulary
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"chosen": {}, "validation": {}}
-    results |= {"lrs": LRS, "method_lrs": METHOD_LRS, "seeds": SEEDS, "epochs": {str(k): v for k, v in EPOCHS.items()}}
+    results |= {"lrs": LRS, "seeds": SEEDS, "epochs": {str(k): v for k, v in EPOCHS.items()}}
     for method in args.methods:
         for per_class, epochs in EPOCHS.items():
             rows = text.label_budget(topics["train"]["label"], None if per_class == "all" else per_class)
             train = topics["train"].select(rows)
             seeds = SEEDS if per_class in (8, 32) else SEEDS[:1]
             by_lr = {}
-            lrs = METHOD_LRS.get(method, LRS)
-            for lr in lrs:
+            for lr in LRS:
                 started = time.perf_counter()
                 scores = [
                     text.small_encoder_scores(
@@ -86,7 +85,7 @@ def main():
                     f"({len(seeds)} seeds, {time.perf_counter() - started:.0f} s)",
                     flush=True,
                 )
-            chosen = max(lrs, key=by_lr.get)
+            chosen = max(LRS, key=by_lr.get)
             results["chosen"].setdefault(method, {})[str(per_class)] = chosen
             results["validation"].setdefault(method, {})[str(per_class)] = {str(k): v for k, v in by_lr.items()}
             RESULTS.write_text(json.dumps(results, indent=1) + "\n")

@@ -18,7 +18,7 @@ draw (text.label_budget, seed 0), the same for every arm and seed, so arms are p
 standardised pixels (or features), C from C_GRID chosen on validation, lbfgs to convergence (asserted).
 
 Resumable: every finished unit is one line of results/vit_course_transfer.jsonl and a rerun skips it.
-Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/vit_course_transfer.py [--parts source digits fashion]
+Run: HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/vit_course_transfer.py [--parts digits fashion source]
 """
 
 import argparse
@@ -187,7 +187,9 @@ def run_target(target, done, device):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--parts", nargs="+", default=["source", "digits", "fashion"])
+    parser.add_argument(
+        "--parts", nargs="+", choices=["digits", "fashion", "source"], default=["digits", "fashion", "source"]
+    )
     parser.add_argument("--threads", type=int)
     args = parser.parse_args()
     device = tlcourse.setup(seed=0, profile="default")

@@ -46,7 +46,6 @@ def test_retrieval_scores_count_ranks_and_missing_answers():
     assert scores == {"recall_at_1": 1 / 3, "recall_at_5": 2 / 3, "mrr": (1 + 1 / 5 + 0) / 3}
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_tuned_logistic_chooses_C_on_validation_and_refuses_an_unconverged_fit():
     rng = np.random.default_rng(0)
     signal = rng.normal(size=(60, 1))

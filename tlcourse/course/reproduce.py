@@ -53,6 +53,7 @@ HEADLINES = {
         "finetune_minus_probe/32": ("tolerance", 0.03, "one fine-tuning run"),
         "own_minus_scratch/8": ("spread", 0.02, "pretraining seeds, label draws, CPU kernels"),
         "own_minus_scratch/32": ("spread", 0.02, "pretraining seeds, label draws, CPU kernels"),
+        "course_minus_scratch/32": ("tolerance", 0.03, "3 paired seeds of the shipped checkpoint"),
     },
     "05_vit_image_transfer": {
         "source_accuracy/supervised": ("tolerance", 0.03, "one pretraining run"),
@@ -60,6 +61,8 @@ HEADLINES = {
         "accuracy/finetune/10": ("seeds", 0.03, "3 seeds of one checkpoint"),
         "accuracy/scratch/10": ("seeds", 0.03, "3 seeds"),
         "finetune_minus_scratch/10": ("tolerance", 0.08, "3 seeds each, one checkpoint"),
+        "source_accuracy/course_supervised": ("exact", 0.002, "the shipped checkpoint; kernels move the last digits"),
+        "accuracy/pixels_logistic/10": ("exact", 0.003, "deterministic solver"),
     },
     "06_efficient_fine_tuning_and_scaling": {
         "accuracy/full": ("tolerance", 0.02, "one fine-tuning run"),

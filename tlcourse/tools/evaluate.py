@@ -88,6 +88,9 @@ def tuned_logistic(train_x, train_y, val_x, val_y, grid=(1e-3, 1e-2, 1e-1, 1.0, 
     """The simplest yardstick, tuned like a method: logistic regression on standardised inputs (raw pixels, or frozen
     features), its inverse regularisation C chosen on the validation split from `grid`, run to convergence (raises
     if lbfgs stops at max_iter). Returns (the fitted scaler + model pipeline, {chosen_C, validation_by_C})."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -95,9 +98,13 @@ def tuned_logistic(train_x, train_y, val_x, val_y, grid=(1e-3, 1e-2, 1e-1, 1.0, 
     train_x, val_x = np.asarray(train_x).reshape(len(train_y), -1), np.asarray(val_x).reshape(len(val_y), -1)
     fitted = {}
     for c in grid:
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter)).fit(train_x, train_y)
-        if model[-1].n_iter_.max() >= max_iter:
-            raise RuntimeError(f"logistic regression with C={c} did not converge in {max_iter} iterations")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)  # lbfgs's "failed to converge", for any reason
+            try:
+                model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
+                model.fit(train_x, train_y)
+            except ConvergenceWarning as warning:
+                raise RuntimeError(f"logistic regression with C={c} did not converge: {warning}") from None
         fitted[c] = (float(model.score(val_x, val_y)), model)
     chosen = max(grid, key=lambda c: fitted[c][0])
     return fitted[chosen][1], {"chosen_C": chosen, "validation_by_C": {c: v for c, (v, _) in fitted.items()}}
