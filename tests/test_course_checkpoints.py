@@ -77,8 +77,11 @@ def test_the_script_recreates_a_short_version(kind, name, tmp_path):
     SHIPPED[name].from_pretrained(made)
     card = json.loads((made / "card.json").read_text())
     assert card["recipe"]["steps"] == 4 and CARD_KEYS <= set(card)
-    shipped = json.loads((models.course_checkpoint(name) / "config.json").read_text())
-    assert json.loads((made / "config.json").read_text()) == shipped  # the same architecture as shipped
+
+    def config(folder):
+        return json.loads((folder / "config.json").read_text()) | {"transformers_version": None}
+
+    assert config(made) == config(models.course_checkpoint(name))  # the same architecture as shipped
     # a rerun resumes from the finished state: nothing is trained again
     again = subprocess.run(command, cwd=repo_root(), env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "resuming at step 4 of 4" in again.stdout, again.stdout[-2000:]
