@@ -61,6 +61,8 @@ HEADLINES = {
         "accuracy/finetune/10": ("seeds", 0.03, "3 seeds of one checkpoint"),
         "accuracy/scratch/10": ("seeds", 0.03, "3 seeds"),
         "finetune_minus_scratch/10": ("tolerance", 0.08, "3 seeds each, one checkpoint"),
+        "source_accuracy/course_supervised": ("exact", 0.002, "the shipped checkpoint; kernels move the last digits"),
+        "accuracy/pixels_logistic/10": ("exact", 0.003, "deterministic solver"),
     },
     "06_efficient_fine_tuning_and_scaling": {
         "accuracy/full": ("tolerance", 0.02, "one fine-tuning run"),
