@@ -84,7 +84,7 @@ def main():
     lr, epochs = max(table, key=lambda k: table[k]["validation_accuracy"])
     lrs, lengths = sorted({k[0] for k in table}), sorted({k[1] for k in table})
     interior = lrs[0] < lr < lrs[-1] and lengths[0] < epochs < lengths[-1]
-    print(f"chosen on validation: lr {lr:g}, {epochs} epochs ({'interior' if interior else 'AT AN EDGE of'} the grid)")
+    print(f"chosen on validation: lr {lr:g}, {epochs} epochs ({'inside' if interior else 'AT AN EDGE of'} the grid)")
 
 
 if __name__ == "__main__":
