@@ -227,8 +227,12 @@ def read_published(path=PUBLISHED):
 
 
 def why_outside(stem, published, environment):
-    """One line: the first difference between this run and the published one that could explain a miss."""
+    """One line: the first difference between this run and the published one that could explain a miss, the
+    likeliest first (a changed notebook, then the CPU kind, then a library version)."""
     was = published["environment"]
+    notebook_file = config.repo_root() / "notebooks" / f"{stem}.ipynb"
+    if notebook_file.exists() and notebook_code_sha256(notebook_file) != published["notebooks"][stem]["code_sha256"]:
+        return "a changed notebook (its code differs from the published run's)"
     if environment.get("cpu_capability") != was.get("cpu_capability"):
         return f"another CPU kind ({environment.get('cpu_capability')}; published: {was.get('cpu_capability')})"
     changed = [
@@ -238,9 +242,6 @@ def why_outside(stem, published, environment):
     ]
     if changed:
         return "another library version: " + ", ".join(changed)
-    notebook_file = config.repo_root() / "notebooks" / f"{stem}.ipynb"
-    if notebook_file.exists() and notebook_code_sha256(notebook_file) != published["notebooks"][stem]["code_sha256"]:
-        return "a changed notebook (its code differs from the published run's)"
     return "same code, versions and CPU kind: look at this notebook's outputs"
 
 
