@@ -77,6 +77,7 @@ def one_run(name):
                 "seed": None,
                 **machine,
                 "pretraining_seed": seed,
+                "epochs": sizes["epochs"],
                 "vocab_sha256": vocabulary_sha256(tokenizer),
                 "corpus_tokens": int(blocks["train"].size),
                 "unigram_loss": float(uni_loss[kind == 1].mean()),

@@ -95,7 +95,7 @@ DERIVED = {
     "lora_minus_full": ("accuracy/lora", "accuracy/full"),
 }
 
-# The allowance of each notebook group on the reference machine (DEVELOPERS.md), in seconds.
+# The allowance of each notebook group on the reference machine (the developers' guide), in seconds.
 ALLOWANCES = [
     ("00 + 01", ("00_", "01_"), 30),
     ("02", ("02_",), 90),
