@@ -38,6 +38,12 @@ def test_image_sets_are_28x28_uint8(name, sizes):
     assert len(dataset["train"].features["label"].names) == 10
 
 
+def test_one_split_loads_alone_and_equals_the_full_load():
+    test = data.load("digits", splits=["test"])
+    assert list(test) == ["test"]
+    assert test["test"]["label"] == data.load("digits")["test"]["label"]
+
+
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(ValueError, match="wiki_topics, wiki_corpus, fashion_mnist, digits"):
         data.load("imagenet")

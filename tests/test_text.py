@@ -120,3 +120,31 @@ def test_a_binary_head_starts_as_the_probe():
     assert np.allclose(probabilities, probe.predict_proba(features), atol=1e-4)
     assert np.allclose(logits[:, 1] - logits[:, 0], probe.decision_function(features), atol=1e-4)
     assert not np.allclose(probabilities, 0.5, atol=1e-3)  # what the broadcasting copy gave
+
+
+def test_cached_embeddings_compute_once_per_model_length_and_texts(tmp_path, monkeypatch):
+    import numpy as np
+
+    monkeypatch.setenv("TLCOURSE_BUILD_DIR", str(tmp_path / "build"))
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"weights")
+    calls = []
+
+    def compute(texts):
+        calls.append(list(texts))
+        return np.arange(len(texts) * 2, dtype=np.float64).reshape(-1, 2) + len(calls)
+
+    first = text.cached_embeddings(model, ["a", "b"], 16, compute)
+    again = text.cached_embeddings(model, ("a", "b"), 16, compute)
+    assert len(calls) == 1 and first.dtype == np.float32 and np.array_equal(first, again)
+    text.cached_embeddings(model, ["a", "b"], 32, compute)  # another length
+    text.cached_embeddings(model, ["b", "a"], 16, compute)  # other texts (order counts)
+    assert len(calls) == 3
+    fresh = text.cached_embeddings(model, ["a", "b"], 16, compute, refresh=True)  # computed, and kept
+    assert len(calls) == 4 and not np.array_equal(fresh, first)
+    assert np.array_equal(text.cached_embeddings(model, ["a", "b"], 16, compute), fresh) and len(calls) == 4
+    (model / "model.safetensors").write_bytes(b"other weights")  # a changed model is another key
+    text.cached_embeddings(model, ["a", "b"], 16, compute)
+    assert len(calls) == 5
+    assert not list((tmp_path / "build" / "embeddings").glob("*partial*"))

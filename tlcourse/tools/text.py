@@ -1,9 +1,11 @@
 """tlcourse.tools.text: the text pieces notebooks 04-08 share: label budgets, tokenized datasets, frozen sentence
-embeddings, the linear probe, and notebook 04's LP-FT run with the course loop (`fit`).
+embeddings (and a cache of them on disk), the linear probe, and notebook 04's LP-FT run with the course loop (`fit`).
 
 The classifier itself (MeanPoolClassifier), the probe-to-head copy and mean pooling are written in notebook 04's
 cells and exported to tlcourse.lessons.bert_text_classification: the recipe and these loops share them.
 """
+
+import os
 
 import numpy as np
 import torch
@@ -48,6 +50,41 @@ def embed(encoder, tokenizer, texts, max_length=32, batch_size=64):
             hidden = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
             rows.append(mean_pool(hidden, batch["attention_mask"]).float().cpu().numpy())
     return np.concatenate(rows)
+
+
+def cached_embeddings(checkpoint, texts, max_length, compute, refresh=False):
+    """Sentence embeddings of `texts` (in order), read at most `max_length` tokens by the model in folder
+    `checkpoint`, kept in <build>/embeddings/: notebooks 07 and 08 and their solutions embed the same paragraphs with
+    the same model, and only the first to run pays. The key is the folder, the size and time of its weights files,
+    max_length and the sha256 of the texts. compute(texts) makes them on a miss, or every time with refresh=True
+    (notebook 07, which teaches and times the embedding, computes it live and leaves it for the others).
+    Returns a float32 array, one row per text."""
+    import hashlib
+    from pathlib import Path
+
+    from tlcourse.course.config import build_dir
+
+    texts, folder = [str(t) for t in texts], Path(checkpoint).resolve()
+    weights = sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))
+    key = hashlib.sha256()
+    for part in [str(folder), *(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in weights)]:
+        key.update(part.encode() + b"\0")
+    key.update(f"max_length={max_length}\0".encode())
+    for t in texts:
+        key.update(t.encode() + b"\0")
+    path = build_dir() / "embeddings" / f"{key.hexdigest()[:40]}.npy"
+    if path.exists() and not refresh:
+        vectors = np.load(path)
+        if len(vectors) == len(texts):
+            return vectors
+    vectors = np.asarray(compute(texts), dtype=np.float32)
+    if len(vectors) != len(texts):
+        raise ValueError(f"compute returned {len(vectors)} rows for {len(texts)} texts")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npy")  # a reader never sees half a file
+    np.save(partial, vectors)
+    partial.replace(path)
+    return vectors
 
 
 def classification_tokens(dataset, tokenizer, max_length=32):
