@@ -12,8 +12,8 @@ Three parts (notebook 05 reads results/vit_course_transfer.jsonl and shows them)
   `finetune_mae_course`. The supervised checkpoint saw these labels, so it has no place here.
 
 Protocol, as in notebook 05: a fresh head, shift augmentation, batch 32, validation scored every 25 steps and the
-best checkpoint kept (patience 8); the learning rate chosen per arm and budget on the validation split from
-LRS with seed 0, then 3 seeds at that rate, each scoring the test split once. The labelled rows are the notebook's
+best checkpoint kept (patience 8); the learning rate chosen per arm and budget on the validation split with seed 0 (from LRS,
+the grid grown past any edge the choice sits at), then 3 seeds at that rate, each scoring the test split once. The labelled rows are the notebook's
 draw (text.label_budget, seed 0), the same for every arm and seed, so arms are paired. Logistic regression:
 standardised pixels (or features), C from C_GRID chosen on validation, lbfgs to convergence (asserted).
 
@@ -33,7 +33,8 @@ from tlcourse.course import data, models
 from tlcourse.tools import evaluate, text, vision
 
 RESULTS = Path(__file__).parent / "results" / "vit_course_transfer.jsonl"
-LRS = [5e-4, 1e-3, 2e-3]
+LRS = [5e-4, 1e-3, 2e-3]  # where the search starts; it grows x2 or /2 within LR_RANGE while the choice is at an edge
+LR_RANGE = (1.25e-4, 8e-3)
 C_GRID = [1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0]
 SOURCE_C_GRID = [1e-2, 1e-1, 1.0]
 MAX_STEPS = {"5": 200, "10": 300, "50": 400, "all": 500}  # notebook 05's longer caps
@@ -67,6 +68,12 @@ def logistic(train_x, train_y, val_x, val_y, test_x, test_y, grid):
         "test_accuracy": float(model.score(test_x, test_y)),
         "train_accuracy": float(model.score(train_x, train_y)),
     }
+
+
+def choose_lr(validation):
+    """The rate with the best validation accuracy; a tie goes to a rate inside the grid, then to the lower rate."""
+    lrs = sorted(validation)
+    return max(lrs, key=lambda lr: (round(validation[lr], 6), lr not in (lrs[0], lrs[-1]), -lr))
 
 
 def flat(pixels):
@@ -107,18 +114,44 @@ def splits(target):
 
 
 def run_source(done):
-    if any(r["part"] == "source" for r in done):
+    """The shipped supervised ViT and the pixel yardstick on Fashion-MNIST's test split. The yardstick's C grid grows
+    (/10 or x10) while the chosen C sits at its edge: each new C is one more fit, merged into the row."""
+    old = [r for r in done if r["part"] == "source"]
+    if old and not grid_edge(old[-1]["pixels_logistic"]["validation_by_C"]):
         return
     images = splits("fashion")
     images["validation"] = vision.image_tensors(data.load("fashion_mnist")["validation"])  # all 5,000 here
-    from transformers import ViTForImageClassification
-
-    started = time.perf_counter()
-    course = ViTForImageClassification.from_pretrained(models.course_checkpoint(CHECKPOINTS["finetune_course"]))
-    row = {"part": "source", "course_supervised": vision.accuracy(course, *images["test"])}
     (x, y), (vx, vy), (tx, ty) = images["train"], images["validation"], images["test"]
-    pixels = logistic(flat(x), y.numpy(), flat(vx), vy.numpy(), flat(tx), ty.numpy(), SOURCE_C_GRID)
-    append({**row, "pixels_logistic": pixels, "seconds": time.perf_counter() - started})
+    started = time.perf_counter()
+    if old:
+        row = old[-1]
+    else:
+        from transformers import ViTForImageClassification
+
+        course = ViTForImageClassification.from_pretrained(models.course_checkpoint(CHECKPOINTS["finetune_course"]))
+        row = {"part": "source", "course_supervised": vision.accuracy(course, *images["test"])}
+        row["pixels_logistic"] = logistic(flat(x), y.numpy(), flat(vx), vy.numpy(), flat(tx), ty.numpy(), SOURCE_C_GRID)
+    while new_c := grid_edge(row["pixels_logistic"]["validation_by_C"]):
+        fit = logistic(flat(x), y.numpy(), flat(vx), vy.numpy(), flat(tx), ty.numpy(), [new_c])
+        pixels = row["pixels_logistic"]
+        merged = pixels["validation_by_C"] | fit["validation_by_C"]
+        best = fit if fit["validation_accuracy"] > pixels["validation_accuracy"] else pixels
+        row["pixels_logistic"] = best | {"validation_by_C": dict(sorted(merged.items(), key=lambda kv: float(kv[0])))}
+        print(json.dumps(row["pixels_logistic"]), flush=True)
+    row["seconds"] = row.get("seconds", 0) + time.perf_counter() - started
+    kept = [r for r in done if r["part"] != "source"]
+    RESULTS.write_text("".join(json.dumps(r) + "\n" for r in [*kept, row]))
+
+
+def grid_edge(validation_by_c):
+    """The next C to try when the best C is the grid's smallest or largest (within 1e-4 .. 1e3), else None."""
+    grid = sorted(validation_by_c, key=float)
+    best = max(grid, key=lambda c: validation_by_c[c])
+    if best == grid[0] and float(best) / 10 >= 1e-4:
+        return float(best) / 10
+    if best == grid[-1] and float(best) * 10 <= 1e3:
+        return float(best) * 10
+    return None
 
 
 def run_target(target, done, device):
@@ -176,11 +209,25 @@ def run_target(target, done, device):
                     result["test_accuracy"] = vision.accuracy(model, tx, ty)  # the one look at test
                 append(result)
                 done.append(result)
+                finished.add(key(result))
 
-            for lr in LRS:
-                one(lr, 0, "search")
-            searched = [r for r in done if key(r)[:4] == (target, arm, budget, "search")]
-            chosen = max(searched, key=lambda r: r["val_accuracy"])["lr"]
+            lrs = list(LRS)
+            while True:  # the grid grows past an edge the chosen rate sits at, so the choice ends inside it
+                for lr in lrs:
+                    one(lr, 0, "search")
+                searched = {r["lr"]: r["val_accuracy"] for r in done if key(r)[:4] == (target, arm, budget, "search")}
+                chosen = choose_lr({lr: searched[lr] for lr in lrs})
+                if chosen == lrs[0] and chosen / 2 >= LR_RANGE[0]:
+                    lrs.insert(0, chosen / 2)
+                elif chosen == lrs[-1] and chosen * 2 <= LR_RANGE[1]:
+                    lrs.append(chosen * 2)
+                else:
+                    break
+            stale = [r for r in done if key(r)[:4] == (target, arm, budget, "final") and r["lr"] != chosen]
+            if stale:  # final runs at an older search's choice
+                print(f"dropping {len(stale)} final run(s) at lr {stale[0]['lr']:g}: the search now chooses {chosen:g}")
+                done[:] = [r for r in done if r not in stale]
+                RESULTS.write_text("".join(json.dumps(r) + "\n" for r in done))
             for seed in SEEDS:
                 one(chosen, seed, "final")
 
