@@ -159,3 +159,14 @@ def test_a_notebook_whose_dataset_is_missing_is_skipped_with_the_fix(course_fold
     from tlcourse.course import report
 
     assert report.read()["01_needs"]["status"].startswith("skipped: fashion_mnist is not available")
+
+
+def test_a_notebooks_time_ends_with_its_last_cell_not_its_kernels_shutdown(course_folder):
+    slow_exit = write_notebook(
+        course_folder / "01_slow_exit.ipynb", "import atexit, time\natexit.register(time.sleep, 4)", "print('done')"
+    )
+    started = time.perf_counter()
+    reason, seconds, notebook = runner.execute(slow_exit, timeout=60, log=course_folder / "kernel.log")
+    waited = time.perf_counter() - started
+    assert reason is None and notebook.cells[1].outputs[0]["text"] == "done\n"
+    assert waited - seconds > 2  # the kernel's slow exit (cut short by the client after a while) is not counted

@@ -86,21 +86,24 @@ def _exit_reason(process):
 def execute(path, timeout, log):
     """Run one notebook top to bottom in a fresh python3 kernel; its own stdout and stderr go to `log`.
 
-    Returns (reason, seconds, notebook): reason is None when every cell ran, else why the run stopped;
-    the notebook holds the outputs of the cells that ran.
+    Returns (reason, seconds, notebook): reason is None when every cell ran, else why the run stopped; seconds run
+    from the kernel's start to the last cell's result; the notebook holds the outputs of the cells that ran.
     """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     notebook = nbformat.read(path, as_version=4)
-    running = {"cell": None, "process": None}
+    running = {"cell": None, "process": None}  # and "done": when the last cell finished
 
     def on_start(**_):  # keep the kernel's process, to tell later how it ended
         running["process"] = getattr(client.km.provisioner, "process", None)
 
     def on_cell(cell, cell_index, **_):  # named by its id, which stays when cells are added or moved
         running["cell"] = cell.get("id", cell_index)
+
+    def on_done(**_):  # a notebook's time ends with its last cell's result: the kernel's shutdown is nobody's wait
+        running["done"] = time.perf_counter()
 
     client = NotebookClient(
         notebook,
@@ -109,6 +112,7 @@ def execute(path, timeout, log):
         resources={"metadata": {"path": str(path.parent)}},
         on_notebook_start=on_start,
         on_cell_execute=on_cell,
+        on_cell_executed=on_done,
     )
     started = time.perf_counter()
     reason = None
@@ -134,7 +138,7 @@ def execute(path, timeout, log):
         reason = INTERRUPTED
     if reason and running["cell"] is not None:
         reason = f"cell {running['cell']}: {reason}"
-    return reason, time.perf_counter() - started, notebook
+    return reason, running.get("done", time.perf_counter()) - started, notebook
 
 
 WIDGET = "application/vnd.jupyter.widget-view+json"

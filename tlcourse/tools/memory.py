@@ -188,8 +188,11 @@ def measure(way, rows=16, length=32, steps=3, precision="no", num_labels=11, che
     return result
 
 
-def in_fresh_process(way, precision="no", rows=16, length=32, steps=3):
-    """Run `measure` in a new Python process (glibc told to return large blocks at once); returns its dict."""
+def in_fresh_process(way, precision="no", rows=16, length=32, steps=3, threads=None):
+    """Run `measure` in a new Python process (glibc told to return large blocks at once); returns its dict.
+
+    threads: the process's CPU threads (default: tlcourse's, the cores); 1 lets several processes measure side
+    by side, one core each, without slowing one another down."""
     command = [
         sys.executable,
         "-m",
@@ -204,7 +207,8 @@ def in_fresh_process(way, precision="no", rows=16, length=32, steps=3):
         "--steps",
         str(steps),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, env=os.environ | {"MALLOC_MMAP_THRESHOLD_": "65536"})
+    env = os.environ | {"MALLOC_MMAP_THRESHOLD_": "65536"} | ({"TLCOURSE_THREADS": str(threads)} if threads else {})
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode:
         raise RuntimeError(f"{' '.join(command[1:])} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
