@@ -232,13 +232,53 @@ def run_target(target, done, device):
                 one(chosen, seed, "final")
 
 
+def table():
+    """The README's tables from the results: per target, each arm's test accuracy, mean (min to max) over seeds, with
+    its chosen learning rate (or C); the source task's line."""
+    import numpy as np
+
+    done = rows_done()
+    lines = []
+    for target, (budgets, arms) in TARGETS.items():
+        lines += [f"\n{target}: test accuracy, mean (min to max over 3 seeds) [chosen lr or C]"]
+        lines += ["| arm | " + " | ".join(budgets) + " |", "|---|" + "---:|" * len(budgets)]
+        extra = ["probe_mae_course"] if target == "fashion" else []
+        for arm in ["pixels_logistic", *extra, *arms]:
+            cells = []
+            for budget in budgets:
+                final = [
+                    r
+                    for r in done
+                    if (r.get("target"), r.get("arm"), r.get("budget"), r.get("stage"))
+                    == (target, arm, budget, "final")
+                ]
+                scores = [r["test_accuracy"] for r in final]
+                if "chosen_C" in final[0]:
+                    cells.append(f"{scores[0]:.3f}, C {final[0]['chosen_C']:g}")
+                else:
+                    cells.append(
+                        f"{np.mean(scores):.3f} ({min(scores):.3f} to {max(scores):.3f}), lr {final[0]['lr']:g}"
+                    )
+            lines.append(f"| `{arm}` | " + " | ".join(cells) + " |")
+    source = [r for r in done if r["part"] == "source"][-1]
+    pixels = source["pixels_logistic"]
+    lines.append(
+        f"\nsource: course_supervised {source['course_supervised']:.3f}, pixels_logistic {pixels['test_accuracy']:.4f} "
+        f"(C {pixels['chosen_C']:g}; validation by C {pixels['validation_by_C']})"
+    )
+    print("\n".join(lines))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--parts", nargs="+", choices=["digits", "fashion", "source"], default=["digits", "fashion", "source"]
     )
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--table", action="store_true", help="print the README's tables from the results and stop")
     args = parser.parse_args()
+    if args.table:
+        return table()
     device = tlcourse.setup(seed=0, profile="default")
     if args.threads:
         torch.set_num_threads(args.threads)
