@@ -2,9 +2,11 @@
 training length (the step cap of the schedule) with the best mean validation accuracy; then that setting with 3
 seeds, each run scoring the test split once. Every run keeps its best validation checkpoint, as in the notebook.
 
-    python benchmarks/vit_transfer.py --budgets 5 10 --seeds 0 1      # the search: what results/ holds
-    python benchmarks/vit_transfer.py --budgets 50 all --seeds 0
-    python benchmarks/vit_transfer.py --final                         # the final stage (seeds 0 1 2)
+    python benchmarks/vit_transfer.py           # the search (seeds 0 1 at 5 and 10 per class, 0 at 50 and all)
+    python benchmarks/vit_transfer.py --final   # the final stage (seeds 0 1 2)
+
+The search starts from rates 5e-4 / 1e-3 / 2e-3 and caps of half and all of MAX_STEPS, and grows the grid past any
+edge the chosen setting sits at, so every choice ends inside the grid (or at the end of LR_RANGE / CAP_RANGE).
 
 Needs notebook 05's pretrained checkpoints in the course cache (run the notebook once, default profile).
 The search writes benchmarks/results/vit_transfer_lr.json: the chosen rate and cap per method and budget, with
@@ -29,7 +31,9 @@ from tlcourse.tools import evaluate, text, vision
 
 RESULTS = Path(__file__).parent / "results" / "vit_transfer_lr.json"
 FINAL = Path(__file__).parent / "results" / "vit_transfer_final.jsonl"
-MAX_STEPS = {"5": 200, "10": 300, "50": 400, "all": 500}  # the longer cap; the search also tries half of it
+MAX_STEPS = {"5": 200, "10": 300, "50": 400, "all": 500}  # the search starts at half of it and all of it
+SEARCH_SEEDS = {"5": [0, 1], "10": [0, 1], "50": [0], "all": [0]}
+LR_RANGE, CAP_RANGE = (1.25e-4, 8e-3), (0.25, 8.0)  # how far the search grid may grow (cap: fraction of MAX_STEPS)
 BATCH, EVAL_EVERY, PATIENCE = 32, 25, 8
 CHECKPOINTS = {"finetune": "vit-fashion-supervised", "finetune_mae": "vit-fashion-mae75"}
 
@@ -46,76 +50,152 @@ def start_from(method, seed, vit_sizes):
 
 
 def main():
+    global RESULTS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", nargs="+", default=["scratch", "finetune", "finetune_mae"])
     parser.add_argument("--budgets", nargs="+", default=["5", "10", "50", "all"])
     parser.add_argument("--lrs", nargs="+", type=float, default=[5e-4, 1e-3, 2e-3])
-    parser.add_argument("--seeds", nargs="+", type=int, help="default: 0 for the search, 0 1 2 for --final")
-    parser.add_argument("--caps", nargs="+", type=float, default=[1.0, 0.5], help="fractions of MAX_STEPS to try")
+    parser.add_argument("--seeds", nargs="+", type=int, help="default: SEARCH_SEEDS, or 0 1 2 for --final")
+    parser.add_argument("--caps", nargs="+", type=float, default=[0.5, 1.0], help="fractions of MAX_STEPS to start at")
     parser.add_argument("--final", action="store_true", help="score the chosen settings on the test split")
+    parser.add_argument(
+        "--search-file",
+        type=Path,
+        default=RESULTS,
+        help="where the search's runs and choices are kept (default: %(default)s)",
+    )
     args = parser.parse_args()
+    RESULTS = args.search_file  # a search in progress may be kept apart from the file the notebook reads
     device = tlcourse.setup(seed=0, profile="default")
     vit_sizes = dict(patch_size=7, hidden=128, layers=4, heads=4)
     digits = data.load("digits")
     pixels, labels = vision.image_tensors(digits["train"])
     val_pixels, val_labels = vision.image_tensors(digits["validation"])
+    splits = pixels, labels, val_pixels, val_labels
     if args.final:
-        test_pixels, test_labels = vision.image_tensors(digits["test"])
-        splits = pixels, labels, val_pixels, val_labels, test_pixels, test_labels
+        splits += vision.image_tensors(digits["test"])
         final(args.methods, args.budgets, args.seeds or [0, 1, 2], device, vit_sizes, splits)
         return
-    args.seeds = args.seeds or [0]
     runs = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
     for budget in args.budgets:
         rows = text.label_budget(labels.numpy(), None if budget == "all" else int(budget))
+        seeds = args.seeds or SEARCH_SEEDS[budget]
         for method in args.methods:
-            for lr in args.lrs:
-                for cap in [int(MAX_STEPS[budget] * fraction) for fraction in args.caps]:
-                    for seed in args.seeds:
-                        started = time.perf_counter()
-                        model, info = vision.train_early_stopped(
-                            start_from(method, seed, vit_sizes).to(device),
-                            pixels[rows],
-                            labels[rows],
-                            val_pixels,
-                            val_labels,
-                            lr=lr,
-                            max_steps=cap,
-                            batch_size=BATCH,
-                            eval_every=EVAL_EVERY,
-                            patience=PATIENCE,
-                            seed=seed,
-                        )
-                        run = {
-                            "method": method,
-                            "budget": budget,
-                            "lr": lr,
-                            "max_steps": cap,
-                            "seed": seed,
-                            **info,
-                            "seconds": time.perf_counter() - started,
-                        }
-                        key = ("method", "budget", "lr", "max_steps", "seed")
-                        runs = [r for r in runs if [r[k] for k in key] != [run[k] for k in key]]
-                        runs.append(run)
-                        print(json.dumps(run), flush=True)
+
+            def run_one(lr, cap, seed):
+                started = time.perf_counter()
+                _, info = train(start_from(method, seed, vit_sizes).to(device), rows, lr, cap, seed, splits)
+                run = {"method": method, "budget": budget, "lr": lr, "max_steps": cap, "seed": seed, **info}
+                runs.append(run | {"seconds": time.perf_counter() - started})
+                print(json.dumps(runs[-1]), flush=True)
+                save(runs)  # resumable: a rerun skips the runs the file holds
+
+            search(method, budget, sorted(args.lrs), sorted(args.caps), seeds, runs, run_one)
+    save(runs)
+    print(json.dumps(json.loads(RESULTS.read_text())["chosen"], indent=1))
+
+
+def train(model, rows, lr, max_steps, seed, splits):
+    """The notebook's protocol: `rows` of the training digits, validation scored every EVAL_EVERY steps, the best
+    checkpoint kept. Returns (model, the run's record)."""
+    pixels, labels, val_pixels, val_labels = splits[:4]
+    return vision.train_early_stopped(
+        model,
+        pixels[rows],
+        labels[rows],
+        val_pixels,
+        val_labels,
+        lr=lr,
+        max_steps=max_steps,
+        batch_size=BATCH,
+        eval_every=EVAL_EVERY,
+        patience=PATIENCE,
+        seed=seed,
+    )
+
+
+def grid_means(runs, method, budget):
+    """{(lr, max_steps): mean validation accuracy over the seeds run} for one method and budget."""
+    mine = [r for r in runs if (r["method"], r["budget"]) == (method, budget)]
+    settings = {(r["lr"], r["max_steps"]) for r in mine}
+    return {s: float(np.mean([r["val_accuracy"] for r in mine if (r["lr"], r["max_steps"]) == s])) for s in settings}
+
+
+def choose(mean):
+    """The best mean validation accuracy; a tie goes to a setting inside the grid, then to the shorter cap and
+    lower rate. Returns (lr, max_steps)."""
+    lrs, caps = sorted({lr for lr, _ in mean}), sorted({cap for _, cap in mean})
+
+    def inside(setting):
+        return setting[0] not in (lrs[0], lrs[-1]) and setting[1] not in (caps[0], caps[-1])
+
+    return max(mean, key=lambda s: (round(mean[s], 6), inside(s), -s[1], -s[0]))
+
+
+def search(method, budget, lrs, caps, seeds, runs, run_one):
+    """Every (rate, cap) of the grid with `seeds`; while the chosen rate or cap sits at an edge of the grid, the grid
+    grows one step past that edge (rates x2 or /2 within LR_RANGE, caps x2 or /2 within CAP_RANGE) and the new
+    settings run. It stops with the choice inside the grid, or at a range's end (the printed choice says which)."""
+    while True:
+        for lr in lrs:
+            for cap in [int(MAX_STEPS[budget] * fraction) for fraction in caps]:
+                for seed in seeds:
+                    done = ((r["method"], r["budget"], r["lr"], r["max_steps"], r["seed"]) for r in runs)
+                    if (method, budget, lr, cap, seed) not in set(done):
+                        run_one(lr, cap, seed)
+        steps = [int(MAX_STEPS[budget] * fraction) for fraction in caps]
+        mean = {s: v for s, v in grid_means(runs, method, budget).items() if s[0] in lrs and s[1] in steps}
+        lr, cap = choose(mean)  # within this grid: an edge is the grid's edge
+        fraction = cap / MAX_STEPS[budget]
+        grown = False
+        if lr == lrs[0] and lr / 2 >= LR_RANGE[0]:
+            lrs, grown = [lr / 2, *lrs], True
+        if lr == lrs[-1] and lr * 2 <= LR_RANGE[1]:
+            lrs, grown = [*lrs, lr * 2], True
+        if fraction == caps[0] and fraction / 2 >= CAP_RANGE[0]:
+            caps, grown = [fraction / 2, *caps], True
+        if fraction == caps[-1] and fraction * 2 <= CAP_RANGE[1]:
+            caps, grown = [*caps, fraction * 2], True
+        print(f"{method} {budget}/class: chosen lr {lr:g}, cap {cap} ({mean[lr, cap]:.4f})", flush=True)
+        if not grown:
+            return
+
+
+def save(runs):
+    """The runs (merged with those another process wrote meanwhile: one process per method may run side by side)
+    and, per method and budget, the chosen setting over everything run."""
+    import fcntl
+
+    key = lambda r: (r["method"], r["budget"], r["lr"], r["max_steps"], r["seed"])  # noqa: E731
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        others = json.loads(RESULTS.read_text())["runs"] if RESULTS.exists() else []
+        mine = {key(r) for r in runs}
+        runs.extend(r for r in others if key(r) not in mine)
+        _write(runs)
+
+
+def _write(runs):
     chosen = {}
-    for method in {r["method"] for r in runs}:
-        for budget in {r["budget"] for r in runs if r["method"] == method}:
-            mine = [r for r in runs if (r["method"], r["budget"]) == (method, budget)]
-            settings = {(r["lr"], r["max_steps"]) for r in mine}
-            mean = {s: np.mean([r["val_accuracy"] for r in mine if (r["lr"], r["max_steps"]) == s]) for s in settings}
-            lr, cap = max(mean, key=mean.get)
-            chosen.setdefault(method, {})[budget] = {"lr": lr, "max_steps": cap, "val_accuracy": mean[lr, cap]}
+    for method, budget in sorted({(r["method"], r["budget"]) for r in runs}):
+        mean = grid_means(runs, method, budget)
+        lr, cap = choose(mean)
+        chosen.setdefault(method, {})[budget] = {"lr": lr, "max_steps": cap, "val_accuracy": mean[lr, cap]}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(
-            {"chosen": chosen, "batch_size": BATCH, "eval_every": EVAL_EVERY, "patience": PATIENCE, "runs": runs},
+            {
+                "chosen": chosen,
+                "batch_size": BATCH,
+                "eval_every": EVAL_EVERY,
+                "patience": PATIENCE,
+                "base_steps": MAX_STEPS,
+                "runs": runs,
+            },
             indent=1,
         )
         + "\n"
     )
-    print(json.dumps(chosen, indent=1))
 
 
 def checkpoint_sha256(method):
@@ -141,9 +221,17 @@ def final(methods, budgets, seeds, device, vit_sizes, splits):
     probe_features = None
 
     def already(run):
-        """True if FINAL holds this run; raises if it holds it with another setting or checkpoint."""
+        """True if FINAL holds this run; a row of an older search's setting is dropped; raises if FINAL holds it
+        from another checkpoint."""
         key = ("method", "budget", "seed")
         same = [r for r in done if [r[k] for k in key] == [run[k] for k in key]]
+        setting = lambda r: (r.get("lr"), r.get("max_steps"))  # noqa: E731
+        stale = [r for r in same if r["checkpoint"] == run["checkpoint"] and setting(r) != setting(run)]
+        if stale:
+            print(f"dropping {len(stale)} run(s) of an older search's setting: {stale}", flush=True)
+            done[:] = [r for r in done if r not in stale]
+            FINAL.write_text("".join(json.dumps(r) + "\n" for r in done))
+            same = [r for r in same if r not in stale]
         for old in same:
             if any(old[k] != run[k] for k in run):
                 raise SystemExit(
@@ -192,18 +280,13 @@ def final(methods, budgets, seeds, device, vit_sizes, splits):
                 if already(unit):
                     continue
                 started = time.perf_counter()
-                model, info = vision.train_early_stopped(
+                model, info = train(
                     start_from(method, seed, vit_sizes).to(device),
-                    pixels[rows],
-                    labels[rows],
-                    val_pixels,
-                    val_labels,
-                    lr=setting["lr"],
-                    max_steps=setting["max_steps"],
-                    batch_size=BATCH,
-                    eval_every=EVAL_EVERY,
-                    patience=PATIENCE,
-                    seed=seed,
+                    rows,
+                    setting["lr"],
+                    setting["max_steps"],
+                    seed,
+                    splits,
                 )
                 test_accuracy = vision.accuracy(model, test_pixels, test_labels)  # the one look at the test split
                 write(
